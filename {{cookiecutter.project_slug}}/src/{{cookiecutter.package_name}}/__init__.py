@@ -1,0 +1,1 @@
+"""The service's database layer: models in `models`, revisions in `migrations/`."""
