@@ -1,0 +1,74 @@
+"""Throwaway databases on the real servers named by environment variables.
+
+A server whose variable is unset, or that does not answer, makes its tests skip with a
+reason that says how to run them; with REQUIRE_TEST_SERVERS=1 (as .ci/run sets) every
+such skip is a failure instead, so CI cannot pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+SERVER_VARIABLES = {
+    "postgresql": "TEST_POSTGRESQL_URL",
+    "mysql": "TEST_MYSQL_URL",
+}
+EXAMPLE_URLS = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    "mysql": "mysql+pymysql://root@127.0.0.1:3306/test",
+}
+REQUIRE_VARIABLE = "REQUIRE_TEST_SERVERS"
+DATABASES = ("sqlite", "postgresql", "mysql")
+
+
+def unavailable(reason: str) -> None:
+    """Skip the test, or fail it when the servers are required."""
+    if os.environ.get(REQUIRE_VARIABLE):
+        pytest.fail(f"{reason} ({REQUIRE_VARIABLE} is set, so this cannot be skipped)")
+    pytest.skip(reason)
+
+
+def server_url(kind: str) -> URL:
+    """The administrative URL of a server, from its environment variable."""
+    variable = SERVER_VARIABLES[kind]
+    raw = os.environ.get(variable)
+    if not raw:
+        unavailable(f"{kind} tests need a server: set {variable}={EXAMPLE_URLS[kind]}")
+    url = sa.make_url(raw)
+    try:
+        sa.create_engine(url, poolclass=sa.pool.NullPool).connect().close()
+    except sa.exc.DBAPIError as error:
+        unavailable(f"{kind} server at {variable} does not answer: {error.orig}")
+    return url
+
+
+def execute_autocommit(url: URL, *statements: str) -> None:
+    """Run statements outside a transaction (CREATE/DROP DATABASE need that)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+
+
+@contextmanager
+def throwaway_database(kind: str, directory: Path) -> Iterator[URL]:
+    """Create an empty database for one test and drop it afterwards."""
+    if kind == "sqlite":
+        yield sa.make_url(f"sqlite:///{directory / 'test.db'}")
+        return
+    admin = server_url(kind)
+    name = f"at_{uuid.uuid4().hex[:12]}"
+    execute_autocommit(admin, f"CREATE DATABASE {name}")
+    try:
+        yield admin.set(database=name)
+    finally:
+        force = " WITH (FORCE)" if kind == "postgresql" else ""
+        execute_autocommit(admin, f"DROP DATABASE IF EXISTS {name}{force}")
