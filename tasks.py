@@ -28,7 +28,7 @@ def pyproject_digest() -> str:
 
 def ensure_environment() -> None:
     """Create .venv and install the package with its test extras, when out of date."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - this file runs before any check can
         sys.exit("ERROR: Python 3.10 or newer is needed; run this with python3.10+")
     digest = pyproject_digest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == digest:

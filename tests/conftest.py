@@ -13,7 +13,6 @@ from .databases import DATABASES, throwaway_database
 from .projects import answers
 
 
-
 @pytest.fixture(params=DATABASES)
 def database_kind(request: pytest.FixtureRequest) -> str:
     """Each of the three supported databases in turn."""

@@ -8,6 +8,8 @@ such skip is a failure instead, so CI cannot pass by skipping.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,3 +74,22 @@ def throwaway_database(kind: str, directory: Path) -> Iterator[URL]:
     finally:
         force = " WITH (FORCE)" if kind == "postgresql" else ""
         execute_autocommit(admin, f"DROP DATABASE IF EXISTS {name}{force}")
+
+
+def apply_with_client(url: URL, script: Path) -> None:
+    """Apply a SQL script with the database's own command-line client."""
+    if url.get_backend_name() == "postgresql":
+        command = ["psql", "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", "-f", str(script)]
+        command += ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432)]
+        command += ["-U", url.username or "postgres", "-d", url.database or ""]
+        stdin = None
+    else:
+        client = shutil.which("mariadb") or shutil.which("mysql") or "mariadb"
+        command = [client, "-h", url.host or "127.0.0.1", "-P", str(url.port or 3306)]
+        command += ["-u", url.username or "root", url.database or ""]
+        stdin = script.open()
+    if not shutil.which(command[0]):
+        unavailable(f"applying SQL needs the {command[0]} client on PATH")
+    env = {**os.environ, "PGPASSWORD": url.password or "", "MYSQL_PWD": url.password or ""}
+    result = subprocess.run(command, stdin=stdin, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, f"{command[0]} failed:\n{result.stderr}"

@@ -110,14 +110,14 @@ def database_url() -> URL:
     try:
         url = sa.make_url(str(raw).strip())
         url.get_dialect()
-    except sa.exc.ArgumentError:
-        raise CommandError(
-            f"{source} is not a database URL; expected dialect+driver://user:password@host/db"
-        ) from None
-    except sa.exc.NoSuchModuleError:
+    except sa.exc.NoSuchModuleError:  # a kind of ArgumentError: test it first
         raise CommandError(
             f"{source} names an unknown database '{raw.split(':', 1)[0]}'; "
             "use postgresql+psycopg, mysql+pymysql or sqlite"
+        ) from None
+    except sa.exc.ArgumentError:
+        raise CommandError(
+            f"{source} is not a database URL; expected dialect+driver://user:password@host/db"
         ) from None
     return url
 
@@ -155,8 +155,7 @@ def load_target_metadata() -> sa.MetaData:
     module_name, _, attribute = str(spec).strip().partition(":")
     if not module_name or not attribute:
         raise CommandError(
-            f"target_metadata = {spec!r} is not module:attribute, "
-            "e.g. yourpackage.models:metadata"
+            f"target_metadata = {spec!r} is not module:attribute, e.g. yourpackage.models:metadata"
         )
     try:
         found: Any = importlib.import_module(module_name)
@@ -297,12 +296,15 @@ async def run_async_migrations(url: URL) -> None:
     """Run the migrations through an async driver (asyncpg, aiomysql, aiosqlite)."""
     engine = create_engine(url)
     try:
+        connection = engine.connect()
         try:
-            connection = await engine.connect()
+            await connection.start()
         except (sa.exc.DBAPIError, OSError) as error:
             raise connection_error(url, error) from None
-        async with connection:
+        try:
             await connection.run_sync(do_run_migrations)
+        finally:
+            await connection.close()
     finally:
         await engine.dispose()
 
