@@ -52,8 +52,8 @@ def run(
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run a command in a baked project, the way its user would, with DATABASE_URL set."""
-    env = {**os.environ, **(extra_env or {})}
-    env.pop("DATABASE_URL", None)
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.update(extra_env or {})
     if url is not None:
         env["DATABASE_URL"] = url.render_as_string(hide_password=False)
     result = subprocess.run(
