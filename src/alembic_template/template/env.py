@@ -238,6 +238,8 @@ def configure_logging() -> None:
     elif not logging.getLogger().handlers:
         logging.basicConfig(format="%(levelname)-5.5s [%(name)s] %(message)s")
         logging.getLogger("alembic").setLevel(logging.INFO)
+        # alembic 1.20 announces each autogenerate plugin it loads: noise in every check.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     if is_true(context.get_x_argument(as_dictionary=True).get("verbose")):
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
 
