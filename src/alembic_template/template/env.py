@@ -10,7 +10,9 @@ environment variables, which win over the config:
     exclude_tables    ALEMBIC_EXCLUDE_TABLES      more table patterns autogenerate ignores
     include_schemas   ALEMBIC_INCLUDE_SCHEMAS     "true": autogenerate looks at every schema
 
-``alembic -x verbose=true upgrade head`` also logs each SQL statement as it runs.
+``alembic -x verbose=true upgrade head`` also logs each SQL statement as it runs, and
+``alembic -x template=data revision -m "..."`` picks the kind of revision to write
+(schema, data or stairway; see MIGRATION_TEMPLATES).
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ import importlib
 import logging
 import os
 import pkgutil
+import re
 from logging.config import fileConfig
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
-from alembic.util import CommandError
+from alembic.operations import ops
+from alembic.util import CommandError, rev_id
 from sqlalchemy.engine import URL, Connection
 
 config = context.config
@@ -50,6 +55,7 @@ SYSTEM_TABLES = (
     "layer",
     "_timescaledb_*",  # TimescaleDB catalogs and chunks
     "_hyper_*",
+    "alembic_backfill_progress",  # backfill.py's resume points
 )
 
 # Schemas of the database and its extensions, skipped when include_schemas is on.
@@ -65,6 +71,11 @@ SYSTEM_SCHEMAS = (
     "_timescaledb_*",
     "timescaledb_*",
 )
+
+
+# The kinds of revision: `-x template=NAME` renders NAME.py.mako beside script.py.mako
+# (schema is script.py.mako's own body).
+MIGRATION_TEMPLATES = ("schema", "data", "stairway")
 
 
 def read_option(name: str, environment_variable: str | None = None) -> Any:
@@ -223,10 +234,107 @@ def include_object(
     return not (isinstance(table, sa.Table) and table.info.get("skip_autogenerate"))
 
 
-def skip_empty_autogenerate(migration_context: Any, revision: Any, directives: list) -> None:
-    """Write no revision file when autogenerate found nothing, and say so."""
-    cmd_opts = config.cmd_opts
-    if getattr(cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+def running_command() -> str | None:
+    """The alembic subcommand run from the command line; None when called from code."""
+    command = getattr(config.cmd_opts, "cmd", None)
+    return getattr(command[0], "__name__", None) if command else None
+
+
+def needs_database() -> bool:
+    """False for the commands that run env.py only because revision_environment is on."""
+    options = config.cmd_opts
+    command = running_command()
+    if command == "revision":
+        return bool(options.autogenerate)
+    if command == "history":
+        return bool(options.indicate_current) or "current" in (options.rev_range or "")
+    return command != "merge"
+
+
+def chosen_template() -> str:
+    """The kind of revision asked for with -x template=..., checked before any file exists."""
+    chosen = context.get_x_argument(as_dictionary=True).get("template", "schema")
+    if chosen not in MIGRATION_TEMPLATES:
+        raise CommandError(
+            f"unknown migration template {chosen!r}: use -x template= with one of "
+            + ", ".join(MIGRATION_TEMPLATES)
+        )
+    template = Path(context.script.dir) / f"{chosen}.py.mako"
+    if chosen != "schema" and not template.exists():
+        raise CommandError(f"{template} is missing: copy it from alembic-template")
+    return chosen
+
+
+# What script.py.mako needs beyond alembic's own variables. The stairway entry is filled in
+# while the revisions are planned, after context.configure() has handed this dict over.
+TEMPLATE_ARGS: dict[str, Any] = {"migration_template": "schema", "stairway": {}}
+
+
+def added_columns(operations: list[Any]) -> list[ops.AddColumnOp]:
+    """Every add-column operation, also those grouped per table for batch mode."""
+    found = []
+    for operation in operations:
+        if isinstance(operation, ops.AddColumnOp):
+            found.append(operation)
+        elif isinstance(operation, ops.ModifyTableOps):
+            found.extend(added_columns(operation.ops))
+    return found
+
+
+def relax_new_not_null_columns(script: ops.MigrationScript) -> list[tuple[str, str]]:
+    """The expand step: each new NOT NULL column without a default is added nullable."""
+    relaxed = []
+    for operation in added_columns(script.upgrade_ops.ops):
+        column = operation.column
+        if not column.nullable and column.server_default is None:
+            column.nullable = True
+            relaxed.append((operation.table_name, column.name))
+    if not relaxed:
+        raise CommandError(
+            "stairway: autogenerate found no new NOT NULL column; add one to a model, "
+            "or leave out --autogenerate to write empty stairway revisions"
+        )
+    return relaxed
+
+
+def columns_named_in(message: str) -> list[tuple[str, str]]:
+    """A message starting "table.column" names the column the skeletons are about."""
+    found = re.match(r"(\w+)\.(\w+)\b", message)
+    return [(found[1], found[2])] if found else []
+
+
+def stairway_scripts(script: ops.MigrationScript, autogenerate: bool) -> list[Any]:
+    """Split one revision into three chained ones: expand, backfill, contract."""
+    message = script.message or "stairway"
+    columns = relax_new_not_null_columns(script) if autogenerate else columns_named_in(message)
+    steps = [script]
+    for _ in ("backfill", "contract"):
+        steps.append(
+            ops.MigrationScript(
+                rev_id=rev_id(),
+                message=message,
+                upgrade_ops=ops.UpgradeOps([]),
+                downgrade_ops=ops.DowngradeOps([]),
+                head=steps[-1].rev_id,
+                version_path=script.version_path,
+            )
+        )
+    for step, phase in zip(steps, ("expand", "backfill", "contract"), strict=True):
+        step.message = f"{message} - {phase}"
+        TEMPLATE_ARGS["stairway"][step.rev_id] = {
+            "phase": phase,
+            "columns": columns,
+            "autogenerated": autogenerate,
+        }
+    return steps
+
+
+def plan_revisions(migration_context: Any, revision: Any, directives: list) -> None:
+    """Write no file when autogenerate found nothing; split a stairway into three."""
+    autogenerate = bool(getattr(config.cmd_opts, "autogenerate", False))
+    if TEMPLATE_ARGS["migration_template"] == "stairway":
+        directives[:] = stairway_scripts(directives[0], autogenerate)
+    elif autogenerate and directives[0].upgrade_ops.is_empty():
         directives[:] = []
         log.info("No schema changes detected; no revision file written.")
 
@@ -247,14 +355,15 @@ def configure_logging() -> None:
 def configure_options(dialect_name: str, connection: Connection | None) -> dict[str, Any]:
     """The context.configure() options shared by offline and online runs."""
     return {
-        "target_metadata": load_target_metadata(),
+        "target_metadata": load_target_metadata() if needs_database() else None,
         "compare_type": True,
         "compare_server_default": True,
         "render_as_batch": dialect_name == "sqlite",
         "include_schemas": is_true(read_option("include_schemas", "ALEMBIC_INCLUDE_SCHEMAS")),
         "include_name": name_filter(connection),
         "include_object": include_object,
-        "process_revision_directives": skip_empty_autogenerate,
+        "process_revision_directives": plan_revisions,
+        "template_args": TEMPLATE_ARGS,
         "transaction_per_migration": True,
     }
 
@@ -321,6 +430,14 @@ def run_migrations_online() -> None:
     if given is not None:
         do_run_migrations(given)
         return
+    if not needs_database():
+        # revision_environment runs env.py for `revision`, `merge` and `history` too; they
+        # only need a migration context, not the real database: an in-memory one will do,
+        # without announcing itself as the database.
+        logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+        with sa.create_engine("sqlite://").connect() as connection:
+            do_run_migrations(connection)
+        return
     url = database_url()
     if url.get_dialect().is_async:
         asyncio.run(run_async_migrations(url))
@@ -335,6 +452,7 @@ def run_migrations_online() -> None:
 
 
 configure_logging()
+TEMPLATE_ARGS["migration_template"] = chosen_template()
 if context.is_offline_mode():
     run_migrations_offline()
 else:

@@ -1,0 +1,251 @@
+"""Batched, resumable backfills for data migrations, correct on big and busy tables.
+
+    from backfill import backfill
+
+    users = sa.table("users", sa.column("id", sa.Integer), sa.column("phone", sa.String))
+    backfill(users, values={"phone": ""}, where=users.c.phone.is_(None))
+
+The table is walked in ranges of its key (keyset pagination: `key > last ORDER BY key`,
+never OFFSET, whose pages shift while rows change), and each range is changed by one
+set-based statement. On PostgreSQL and MySQL each batch commits on its own connection, so
+row locks last one batch, and the point to resume from is saved in that same transaction:
+killed and run again, a backfill carries on where it stopped and changes no row twice.
+On SQLite the batches run in the migration's own transaction.
+
+It lives beside env.py; alembic's prepend_sys_path puts this folder on sys.path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+from alembic.util import CommandError
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement, Executable, TableClause
+
+log = logging.getLogger("alembic.backfill")
+
+DEFAULT_BATCH_SIZE = 10_000
+
+# One row per backfill under way: where to resume. env.py keeps autogenerate off it, and
+# the table is dropped again when no backfill is under way.
+progress_table = sa.Table(
+    "alembic_backfill_progress",
+    sa.MetaData(),
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("last_key", sa.String(200), nullable=False),
+    sa.Column("rows_done", sa.BigInteger, nullable=False),
+)
+
+BatchStatement = Callable[[ColumnElement[bool]], Executable]
+
+
+def backfill(
+    table: TableClause,
+    values: Mapping[str, Any] | None = None,
+    *,
+    where: ColumnElement[bool] | None = None,
+    statement: BatchStatement | None = None,
+    key: str = "id",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    pause: float = 0.0,
+    name: str | None = None,
+) -> int:
+    """Change a table batch by batch; return the number of rows changed.
+
+    values:     UPDATE table SET values for the rows matching `where`, or
+    statement:  any statement, built per batch from the condition selecting the batch's
+                keys, e.g. lambda batch: insert(b).from_select(..., select(...).where(batch))
+    key:        a unique column to walk the table by (the primary key), declared in table
+    batch_size: rows per batch: at the default, a batch takes well under a second
+    pause:      seconds to sleep between batches, to spare a busy database
+    name:       where the resume point is kept; by default revision, function and table
+    """
+    if (values is None) == (statement is None):
+        raise CommandError("backfill: pass either values= or statement=, not both or neither")
+    key_column = key_column_of(table, key)
+    if values is not None:
+
+        def statement(batch: ColumnElement[bool]) -> Executable:
+            return sa.update(table).where(batch, *where_clauses(where)).values(values)
+
+    if op.get_context().as_sql:
+        # --sql has no rows to walk: the review shows the whole change as one statement.
+        op.execute(statement(sa.true()))
+        return 0
+    walk = KeysetWalk(table, key_column, statement, where, batch_size, pause)
+    return walk.run(op.get_bind(), name or default_name(table))
+
+
+def key_column_of(table: TableClause, key: Any) -> sa.ColumnClause:
+    """The single column batches are walked by; composite keys are refused plainly."""
+    if not isinstance(key, str):
+        raise CommandError(
+            f"backfill {table.name}: key={key!r} is composite; pass one unique column "
+            "(add a unique surrogate key first), or change the table in one statement"
+        )
+    if key not in table.c:
+        raise CommandError(
+            f"backfill {table.name}: declare the key column in the table, "
+            f'e.g. sa.table("{table.name}", sa.column("{key}", sa.Integer), ...)'
+        )
+    return table.c[key]
+
+
+def where_clauses(where: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    return [] if where is None else [where]
+
+
+def default_name(table: TableClause) -> str:
+    """revision.function.table of the migration calling backfill(), for its resume point."""
+    caller = sys._getframe(2)
+    revision = caller.f_globals.get("revision", caller.f_globals.get("__name__", "?"))
+    return f"{revision}.{caller.f_code.co_name}.{table.name}"
+
+
+class KeysetWalk:
+    """One backfill: batches of keys after the last one done, each changed at once."""
+
+    def __init__(
+        self,
+        table: TableClause,
+        key_column: sa.ColumnClause,
+        statement: BatchStatement,
+        where: ColumnElement[bool] | None,
+        batch_size: int,
+        pause: float,
+    ) -> None:
+        self.table = table
+        self.key = key_column
+        self.statement = statement
+        self.where = where
+        self.batch_size = batch_size
+        self.pause = pause
+
+    def run(self, bind: Connection, name: str) -> int:
+        """Walk the table on the right connection for the database."""
+        if bind.dialect.name == "sqlite":
+            # SQLite has one writer at a time: the migration's transaction is the batch.
+            return self.walk(bind, name, commit=lambda: None)
+        # Commit what the migration did so far (its locks go with it), then batch on a
+        # connection of our own, one transaction per batch.
+        with op.get_context().autocommit_block(), bind.engine.connect() as connection:
+            return self.walk(connection, name, commit=connection.commit)
+
+    def walk(self, connection: Connection, name: str, commit: Callable[[], None]) -> int:
+        progress_table.create(connection, checkfirst=True)
+        last, done = self.resume_point(connection, name)
+        total = done + self.rows_to_do(connection, last)
+        meter = ProgressMeter(self.table.name, total, done)
+        while True:
+            upper = self.batch_end(connection, last)
+            in_batch = self.after(last)
+            if upper is not None:
+                in_batch = sa.and_(in_batch, self.key <= upper)
+            done += max(connection.execute(self.statement(in_batch)).rowcount, 0)
+            if upper is None:
+                break
+            self.save(connection, name, upper, done)
+            commit()
+            meter.update(done)
+            last = upper
+            if self.pause:
+                time.sleep(self.pause)
+        self.forget(connection, name)
+        commit()
+        meter.finish(done)
+        return done
+
+    def after(self, last: Any) -> ColumnElement[bool]:
+        return sa.true() if last is None else self.key > last
+
+    def batch_end(self, connection: Connection, last: Any) -> Any:
+        """The key of the batch's last row; None when fewer than a batch are left."""
+        query = (
+            sa.select(self.key)
+            .where(self.after(last), *where_clauses(self.where))
+            .order_by(self.key)
+            .offset(self.batch_size - 1)
+            .limit(1)
+        )
+        return connection.execute(query).scalar()
+
+    def rows_to_do(self, connection: Connection, last: Any) -> int:
+        query = sa.select(sa.func.count()).select_from(self.table)
+        query = query.where(self.after(last), *where_clauses(self.where))
+        return connection.execute(query).scalar() or 0
+
+    def resume_point(self, connection: Connection, name: str) -> tuple[Any, int]:
+        """Where an earlier, interrupted run of this backfill stopped."""
+        query = sa.select(progress_table.c.last_key, progress_table.c.rows_done)
+        row = connection.execute(query.where(progress_table.c.name == name)).first()
+        if row is None:
+            return None, 0
+        log.info("backfill %s: resuming after key %s", self.table.name, row.last_key)
+        return self.decode(json.loads(row.last_key)), row.rows_done
+
+    def decode(self, value: Any) -> Any:
+        """Turn a saved key back into the column's Python type (UUIDs were saved as text)."""
+        try:
+            python_type = self.key.type.python_type
+        except NotImplementedError:
+            return value
+        return uuid.UUID(value) if python_type is uuid.UUID else value
+
+    def save(self, connection: Connection, name: str, last: Any, done: int) -> None:
+        encoded = json.dumps(last, default=str)
+        changed = connection.execute(
+            progress_table.update()
+            .where(progress_table.c.name == name)
+            .values(last_key=encoded, rows_done=done)
+        ).rowcount
+        if not changed:
+            connection.execute(
+                progress_table.insert().values(name=name, last_key=encoded, rows_done=done)
+            )
+
+    def forget(self, connection: Connection, name: str) -> None:
+        """Done: drop the resume point, and the table when no other backfill needs it."""
+        connection.execute(progress_table.delete().where(progress_table.c.name == name))
+        if connection.execute(sa.select(sa.func.count()).select_from(progress_table)).scalar():
+            return
+        progress_table.drop(connection)
+
+
+class ProgressMeter:
+    """Logs rows done, the total, the rate and the time left, at most once a second."""
+
+    def __init__(self, table: str, total: int, done: int) -> None:
+        self.table = table
+        self.total = total
+        self.started = time.monotonic()
+        self.first = done
+        self.last_report = self.started
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last_report < 1.0:
+            return
+        self.last_report = now
+        rate = (done - self.first) / max(now - self.started, 1e-9)
+        left = max(self.total - done, 0) / rate if rate else float("inf")
+        log.info(
+            "backfill %s: %d of %d rows, %.0f rows/s, about %.0f s left",
+            self.table,
+            done,
+            self.total,
+            rate,
+            left,
+        )
+
+    def finish(self, done: int) -> None:
+        seconds = time.monotonic() - self.started
+        log.info("backfill %s: %d rows in %.1f s", self.table, done, seconds)

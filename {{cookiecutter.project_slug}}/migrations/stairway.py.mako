@@ -1,0 +1,1 @@
+../../src/alembic_template/template/stairway.py.mako
