@@ -59,7 +59,7 @@ def backfill(
     pause: float = 0.0,
     name: str | None = None,
 ) -> int:
-    """Change a table batch by batch; return the number of rows changed.
+    """Change a table batch by batch; return the rows changed, resumed runs included.
 
     values:     UPDATE table SET values for the rows matching `where`, or
     statement:  any statement, built per batch from the condition selecting the batch's
@@ -150,7 +150,7 @@ class KeysetWalk:
             in_batch = self.after(last)
             if upper is not None:
                 in_batch = sa.and_(in_batch, self.key <= upper)
-            done += max(connection.execute(self.statement(in_batch)).rowcount, 0)
+            done += self.execute(connection, in_batch)
             if upper is None:
                 break
             self.save(connection, name, upper, done)
@@ -163,6 +163,13 @@ class KeysetWalk:
         commit()
         meter.finish(done)
         return done
+
+    def execute(self, connection: Connection, in_batch: ColumnElement[bool]) -> int:
+        """Run the batch's statement; return the rows it changed."""
+        # Without preserve_rowcount, SQLAlchemy reports -1 for INSERT ... SELECT.
+        options = {"preserve_rowcount": True}
+        result = connection.execute(self.statement(in_batch), execution_options=options)
+        return max(result.rowcount, 0)
 
     def after(self, last: Any) -> ColumnElement[bool]:
         return sa.true() if last is None else self.key > last
