@@ -73,9 +73,10 @@ def backfill(
         raise CommandError("backfill: pass either values= or statement=, not both or neither")
     key_column = key_column_of(table, key)
     if values is not None:
+        assignments = typed(table, values)
 
         def statement(batch: ColumnElement[bool]) -> Executable:
-            return sa.update(table).where(batch, *where_clauses(where)).values(values)
+            return sa.update(table).where(batch, *where_clauses(where)).values(assignments)
 
     if op.get_context().as_sql:
         # --sql has no rows to walk: the review shows the whole change as one statement.
@@ -98,6 +99,16 @@ def key_column_of(table: TableClause, key: Any) -> sa.ColumnClause:
             f'e.g. sa.table("{table.name}", sa.column("{key}", sa.Integer), ...)'
         )
     return table.c[key]
+
+
+def typed(table: TableClause, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Bind plain values to untyped columns with their own type, so --sql can render them."""
+    assignments = dict(values)
+    for name, value in values.items():
+        untyped = name not in table.c or isinstance(table.c[name].type, sa.types.NullType)
+        if untyped and not isinstance(value, sa.ClauseElement):
+            assignments[name] = sa.literal(value)
+    return assignments
 
 
 def where_clauses(where: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
