@@ -1,4 +1,4 @@
-"""The README's two commands: `python3 tasks.py demo` and `python3 tasks.py test`.
+"""The README's commands: `python3 tasks.py demo`, `... test` and `... bench NAME`.
 
 Each first makes sure .venv holds this package with its test dependencies (pyproject.toml
 pins them), reinstalling whenever pyproject.toml changes, so nothing depends on what was
@@ -41,17 +41,29 @@ def ensure_environment() -> None:
     STAMP.write_text(digest)
 
 
+def command_for(task: str, arguments: list[str]) -> list[str] | None:
+    """The command line of a task, or None for an unknown one."""
+    if task == "demo":
+        return [str(PYTHON), str(ROOT / "tools" / "demo.py"), *arguments]
+    if task == "test":
+        return [str(PYTHON), "-m", "pytest", "-n", "auto", "--dist", "loadgroup", *arguments]
+    if task == "bench" and arguments and (ROOT / "benchmarks" / f"{arguments[0]}.py").exists():
+        return [str(PYTHON), str(ROOT / "benchmarks" / f"{arguments[0]}.py"), *arguments[1:]]
+    return None
+
+
 def main(argv: list[str]) -> int:
-    """Dispatch `demo` or `test`; arguments after `test` go to pytest."""
-    commands = {
-        "demo": [str(PYTHON), str(ROOT / "tools" / "demo.py")],
-        "test": [str(PYTHON), "-m", "pytest", "-n", "auto", "--dist", "loadgroup"],
-    }
-    if not argv or argv[0] not in commands:
-        print(f"usage: python3 tasks.py {{{'|'.join(commands)}}} [arguments]", file=sys.stderr)
+    """Run `demo`, `test` (arguments go to pytest) or `bench NAME` (benchmarks/NAME.py)."""
+    command = command_for(argv[0], argv[1:]) if argv else None
+    if command is None:
+        benchmarks = "|".join(sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py")))
+        print(
+            f"usage: python3 tasks.py demo | test [pytest arguments] | bench {{{benchmarks}}}",
+            file=sys.stderr,
+        )
         return 2
     ensure_environment()
-    return subprocess.run([*commands[argv[0]], *argv[1:]], cwd=ROOT).returncode
+    return subprocess.run(command, cwd=ROOT).returncode
 
 
 if __name__ == "__main__":

@@ -41,6 +41,12 @@ TROUBLESHOOTING = [
     "alembic -x verbose=true upgrade head",
 ]
 
+TEMPLATES = [
+    'alembic revision --autogenerate -m "Add user_settings table"',
+    'alembic -x template=data revision -m "Data migration: reprice items"',
+    'alembic -x template=stairway revision --autogenerate -m "users.phone required"',
+]
+
 ADDED_TO_USERS = "    phone: Mapped[str | None] = mapped_column(sa.String(20))\n"
 
 
@@ -76,11 +82,33 @@ def test_everyday_commands(project_copy, tmp_path, kind):
         current = shell(project, EVERYDAY[4], url).stdout
         assert schema_change.name.split("_")[2] in current
         history = shell(project, EVERYDAY[5], url).stdout
-        assert len(history.strip().splitlines()) == 3
+        assert len(history.strip().splitlines()) == len(revision_files(project))
         shell(project, EVERYDAY[6], url)
         sql = (project / "migration.sql").read_text()
         assert "CREATE TABLE users" in sql and "phone" in sql
         assert "INFO" not in sql, "log lines leaked into the SQL file"
+
+
+def test_template_commands(project_copy, tmp_path):
+    project = project_copy("default")
+    with throwaway_database("sqlite", tmp_path) as url:
+        shell(project, "alembic upgrade head", url)
+        users = project / "src/trading_bot/models/users.py"
+        required = ADDED_TO_USERS.replace("str | None", "str")
+        users.write_text(
+            users.read_text().replace(
+                "\n\nclass UserPreferences", required + "\n\nclass UserPreferences"
+            )
+        )
+        shell(project, TEMPLATES[2], url)
+        steps = sorted(
+            p.name.rsplit("_", 1)[1] for p in revision_files(project) if "phone" in p.name
+        )
+        assert steps == ["backfill.py", "contract.py", "expand.py"]
+        assert len(shell(project, "alembic heads", url).stdout.strip().splitlines()) == 1
+        shell(project, TEMPLATES[1], url)
+        (data,) = [p for p in revision_files(project) if "reprice_items" in p.name]
+        assert "from backfill import backfill" in data.read_text()
 
 
 def readme_block(project: Path, heading: str) -> str:
@@ -102,8 +130,9 @@ def test_testing_section_runs_as_written_on_postgresql(project_copy):
     execute_autocommit(server, "DROP DATABASE IF EXISTS trading_bot_test WITH (FORCE)")
     try:
         result = shell(project, f"set -e; export {client_env}\n{block}")
-        assert result.stderr.count("Running upgrade") == 2
-        assert result.stderr.count("Running downgrade") == 1
+        revisions = len(revision_files(project))
+        assert result.stderr.count("Running upgrade") == 2 * revisions
+        assert result.stderr.count("Running downgrade") == revisions
     finally:
         execute_autocommit(server, "DROP DATABASE IF EXISTS trading_bot_test WITH (FORCE)")
 
@@ -116,10 +145,10 @@ def test_troubleshooting_commands(project_copy, tmp_path):
         shell(project, TROUBLESHOOTING[6], url)
         assert "CREATE TABLE users" in shell(project, TROUBLESHOOTING[7], url).stdout
         verbose = shell(project, TROUBLESHOOTING[8], url).stderr
-        assert "CREATE TABLE users" in verbose and "INSERT INTO alembic_version" in verbose
+        assert "INSERT INTO user_preferences" in verbose and "UPDATE alembic_version" in verbose
 
-        # "Multiple heads": two branches from the initial revision, merged.
-        initial = revision_files(project)[0].name.split("_")[2]
+        # "Multiple heads": two branches from the current head, merged.
+        initial = revision_files(project)[-1].name.split("_")[2]
         shell(project, 'alembic revision -m "branch a"', url)
         shell(project, f'alembic revision -m "branch b" --head {initial} --splice', url)
         heads = shell(project, TROUBLESHOOTING[4], url).stdout.split()
@@ -153,7 +182,7 @@ def test_readme_shows_only_tested_alembic_commands(bake):
         for line in block.splitlines()
         if line.strip().startswith("alembic ")
     }
-    untested = shown - set(EVERYDAY) - set(TESTING) - set(TROUBLESHOOTING)
+    untested = shown - set(EVERYDAY) - set(TESTING) - set(TROUBLESHOOTING) - set(TEMPLATES)
     assert not untested, f"README commands without a test: {sorted(untested)}"
     assert shown, "found no alembic commands in the README"
     assert all(shlex.split(command) for command in shown)

@@ -1,0 +1,139 @@
+"""Backfill patterns side by side on PostgreSQL: the guide's loop, backfill(), one UPDATE.
+
+    python3 tasks.py bench backfill [--rows 1000000] [--url postgresql+psycopg://...]
+
+Each pattern raises every price by 10% (price = price * 11 / 10, in whole cents) on a fresh
+table of --rows rows, as a migration would run it, and prints one line:
+
+    pattern=<name> rows=<n> seconds=<s> rows_per_s=<r> rows_wrong=<k> longest_txn_ms=<t>
+
+rows_wrong counts rows not raised exactly once; longest_txn_ms is the longest transaction,
+the time row locks were held. The guide's loop runs on --guide-rows rows (default
+100,000): at a million it takes minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src/alembic_template/template"))
+from backfill import backfill  # beside env.py, not in a package: hence the path above
+
+START_CENTS = 10_000
+items = sa.table("bench_items", sa.column("id", sa.Integer), sa.column("price", sa.Integer))
+
+
+class TransactionClock:
+    """Measures every transaction on an engine, from BEGIN to COMMIT or ROLLBACK."""
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self.longest = 0.0
+        self.started: dict[int, float] = {}
+        sa.event.listen(engine, "begin", self.begin)
+        sa.event.listen(engine, "commit", self.end)
+        sa.event.listen(engine, "rollback", self.end)
+
+    def begin(self, connection: sa.engine.Connection) -> None:
+        # In autocommit (alembic's autocommit_block) each statement commits alone: the
+        # "transaction" SQLAlchemy tracks there holds no locks.
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.started[id(connection)] = time.perf_counter()
+
+    def end(self, connection: sa.engine.Connection) -> None:
+        began = self.started.pop(id(connection), None)
+        if began is not None:
+            self.longest = max(self.longest, time.perf_counter() - began)
+
+
+def create_table(engine: sa.engine.Engine, rows: int) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS bench_items")
+        connection.exec_driver_sql(
+            "CREATE TABLE bench_items (id SERIAL PRIMARY KEY, price INTEGER NOT NULL)"
+        )
+        connection.exec_driver_sql(
+            f"INSERT INTO bench_items (price) SELECT {START_CENTS} FROM generate_series(1, {rows})"
+        )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE bench_items")
+
+
+@contextmanager
+def migration(engine: sa.engine.Engine) -> Iterator[sa.engine.Connection]:
+    """A revision's setting, as env.py makes it: one transaction, op available."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"transaction_per_migration": True})
+        with Operations.context(context), context.begin_transaction(_per_migration=True):
+            yield connection
+
+
+def guide_loop(engine: sa.engine.Engine) -> None:
+    """The guide's example: LIMIT/OFFSET pages without ORDER BY, one UPDATE per row."""
+    with migration(engine) as connection:
+        offset = 0
+        while True:
+            query = sa.select(items.c.id, items.c.price).limit(1000).offset(offset)
+            batch = connection.execute(query).fetchall()
+            if not batch:
+                break
+            for item in batch:
+                connection.execute(
+                    items.update().where(items.c.id == item.id).values(price=item.price * 11 // 10)
+                )
+            offset += 1000
+
+
+def helper(engine: sa.engine.Engine) -> None:
+    """backfill(): keyset ranges, one set-based UPDATE and one commit per batch."""
+    with migration(engine):
+        backfill(items, values={"price": items.c.price * 11 / 10}, name="bench")
+
+
+def single_statement(engine: sa.engine.Engine) -> None:
+    """One UPDATE over the whole table, in the migration's transaction."""
+    with migration(engine) as connection:
+        connection.execute(items.update().values(price=items.c.price * 11 / 10))
+
+
+def measure(url: str, name: str, pattern: Callable[[sa.engine.Engine], None], rows: int) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    create_table(engine, rows)
+    clock = TransactionClock(engine)
+    started = time.perf_counter()
+    pattern(engine)
+    seconds = time.perf_counter() - started
+    with engine.connect() as connection:
+        wrong = connection.scalar(
+            sa.select(sa.func.count()).where(items.c.price != START_CENTS * 11 // 10)
+        )
+        connection.exec_driver_sql("DROP TABLE bench_items")
+        connection.commit()
+    print(
+        f"pattern={name} rows={rows} seconds={seconds:.2f} rows_per_s={rows / seconds:.0f} "
+        f"rows_wrong={wrong} longest_txn_ms={clock.longest * 1000:.0f}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--guide-rows", type=int, default=100_000)
+    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    options = parser.parse_args()
+    measure(options.url, "guide_loop", guide_loop, min(options.rows, options.guide_rows))
+    measure(options.url, "backfill_helper", helper, options.rows)
+    measure(options.url, "single_update", single_statement, options.rows)
+
+
+if __name__ == "__main__":
+    main()
