@@ -1,0 +1,332 @@
+"""Every baked project tests its own migrations: its suite passes, and fails when it should.
+
+The baked project's `pytest` runs as its user runs it, in a subprocess inside the project,
+on SQLite or on a server named by TEST_DATABASE_URL. Each failure case breaks a copy of a
+baked project in one way and checks that the suite fails, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .databases import server_url, throwaway_database
+from .projects import ASYNC_DRIVERS, OPTION_SETS, answers, run, url_for_project
+
+BIN = Path(sys.executable).parent
+SYNC_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "sqlite": "pysqlite"}
+INITIAL, PREFERENCES = "0001a1e7b1d4", "0002b8c4d2e9"
+
+# (option set, database): every option set once, SQLite for the async and bare ones too.
+SUITE_RUNS = [
+    ("default", "sqlite"),
+    ("postgresql-async-pyproject", "sqlite"),
+    ("sqlite-pyproject", "sqlite"),
+    ("sqlite-async-bare", "sqlite"),
+    ("default", "postgresql"),
+    ("postgresql-async-pyproject", "postgresql"),
+    ("mysql", "mysql"),
+    ("mysql-async", "mysql"),
+]
+
+
+def pytest_in(
+    project: Path, tmp_path: Path, *args: str, kind: str = "sqlite", option_set: str = "default"
+) -> subprocess.CompletedProcess[str]:
+    """Run the project's own test suite; on a server, through the project's own driver."""
+    server = "" if kind == "sqlite" else url_for_project(server_url(kind), option_set)
+    env = {
+        "TEST_DATABASE_URL": server and server.render_as_string(hide_password=False),
+        # The baked project may be shared with other tests: leave nothing behind in it.
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "-ra"]
+    command.append(f"--basetemp={tmp_path / 'inner-pytest'}")
+    return run(project, *command, *args, extra_env=env, check=False)
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def revision_ids(project: Path) -> list[str]:
+    """The revision ids of a project's migrations/versions/."""
+    pattern = re.compile(r'^revision: str = "(\w+)"', re.MULTILINE)
+    files = sorted((project / "migrations" / "versions").glob("*.py"))
+    return [match for path in files for match in pattern.findall(path.read_text())]
+
+
+def write_revision(project: Path, revision: str, down_revision: str, body: str) -> None:
+    """Add a revision file; `body` holds its imports, tables and functions."""
+    header = (
+        f'"""A revision written by the test.\n\nRevision ID: {revision}\nRevises: '
+        f'{down_revision}\n"""\n\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+        f'revision = "{revision}"\ndown_revision = "{down_revision}"\n'
+        "branch_labels = None\ndepends_on = None\n\n"
+    )
+    path = project / "migrations" / "versions" / f"20251201_0000_{revision}_by_test.py"
+    path.write_text(header + body)
+
+
+def assert_failed_because(result: subprocess.CompletedProcess[str], *reasons: str) -> None:
+    text = output(result)
+    assert result.returncode != 0, f"the suite passed:\n{text}"
+    for reason in reasons:
+        assert reason in text, f"{reason!r} not in the suite's output:\n{text}"
+
+
+# --- the suite passes on every option set -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option_set", "kind"), SUITE_RUNS, ids=[f"{o}-on-{k}" for o, k in SUITE_RUNS]
+)
+def test_the_baked_suite_passes(bake, tmp_path, option_set, kind):
+    project = bake(option_set)
+    result = pytest_in(project, tmp_path, kind=kind, option_set=option_set)
+    text = output(result)
+    assert result.returncode == 0, text
+    revisions = revision_ids(project)
+    if answers(option_set).get("example_models", True):
+        assert sorted(revisions) == [INITIAL, PREFERENCES]
+        assert "test_default_preferences_for_existing_users PASSED" in text
+    else:
+        assert revisions == []
+        assert "SKIPPED" in text and "no revisions yet in migrations/versions/" in text
+    for test in ("test_upgrade", "test_model_definitions_match_ddl", "test_up_down_consistency"):
+        assert f"{test} PASSED" in text
+    for revision in revisions:
+        assert f"test_stairway[{revision}] PASSED" in text
+        assert f"test_downgrade_leaves_no_trace[{revision}] PASSED" in text
+
+
+def test_every_option_set_runs_its_suite():
+    assert {option_set for option_set, _ in SUITE_RUNS} == set(OPTION_SETS)
+
+
+# --- and fails when it should --------------------------------------------------------------
+
+FORGETFUL_DOWNGRADE = """
+
+def upgrade() -> None:
+    op.create_table(
+        "watchlists",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("kind", sa.Enum("price", "stock", name="watch_kind")),
+    )
+    op.create_index("ix_targets_title", "targets", ["title"])
+
+
+def downgrade() -> None:
+    # Forgets the index, and on PostgreSQL the enum type.
+    op.drop_table("watchlists")
+"""
+
+FORGOTTEN = {
+    "sqlite": ["index ix_targets_title already exists"],
+    "postgresql": ['type "watch_kind" already exists', "enum watch_kind"],
+}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_downgrade_that_forgets_fails_on_its_revision(project_copy, tmp_path, kind):
+    project = project_copy("default")
+    write_revision(project, "aaaa00000001", PREFERENCES, FORGETFUL_DOWNGRADE)
+    result = pytest_in(project, tmp_path, "-k", "stairway or no_trace", kind=kind)
+    assert_failed_because(
+        result,
+        "aaaa00000001 upgrades, downgrades, then fails to upgrade again",
+        "the downgrade of aaaa00000001 does not undo its upgrade: left behind",
+        "index targets.ix_targets_title ['title']",
+        *FORGOTTEN[kind],
+    )
+    text = output(result)
+    assert f"test_stairway[{PREFERENCES}] PASSED" in text
+    assert "test_stairway[aaaa00000001] FAILED" in text
+
+
+def test_a_second_head_fails(project_copy, tmp_path):
+    project = project_copy("default")
+    write_revision(project, "bbbb00000001", INITIAL, "\n\ndef upgrade() -> None:\n    pass\n")
+    result = pytest_in(project, tmp_path, "-x", "-k", "single_head")
+    assert_failed_because(result, "Expected 1 head revision, found 2")
+
+
+TARGET_SKU = "    sku: Mapped[str | None] = mapped_column(sa.String(40))\n"
+
+
+def test_a_model_change_without_a_revision_fails(project_copy, tmp_path):
+    project = project_copy("default")
+    targets = project / "src" / "trading_bot" / "models" / "targets.py"
+    targets.write_text(targets.read_text() + TARGET_SKU)
+    result = pytest_in(project, tmp_path, "-x", "-k", "model_definitions")
+    assert_failed_because(
+        result, "models describing the DDL of your database are out of sync", "'sku'"
+    )
+
+
+IMPORTS_A_MODEL = """from trading_bot.models.users import User
+
+
+def upgrade() -> None:
+    op.execute(sa.update(User.__table__).values(username=None))
+
+
+def downgrade() -> None:
+    raise NotImplementedError("the usernames are gone")
+"""
+
+
+def test_a_revision_importing_a_model_fails(project_copy, tmp_path):
+    project = project_copy("default")
+    write_revision(project, "cccc00000001", PREFERENCES, IMPORTS_A_MODEL)
+    result = pytest_in(project, tmp_path, "-x", "-k", "imports_the_application")
+    assert_failed_because(
+        result,
+        "revisions import trading_bot",
+        "_cccc00000001_by_test.py:15: imports trading_bot.models.users",
+    )
+
+
+def test_a_downgrade_that_does_nothing_fails(project_copy, tmp_path):
+    project = project_copy("default")
+    body = (
+        '\n\ndef upgrade() -> None:\n    op.add_column("users", sa.Column("bio", sa.Text))\n'
+        "\n\ndef downgrade() -> None:\n    pass\n"
+    )
+    write_revision(project, "dddd00000001", PREFERENCES, body)
+    result = pytest_in(project, tmp_path, "-x", "-k", "every_downgrade")
+    assert_failed_because(result, "dddd00000001: downgrade() does nothing")
+
+
+def test_an_irreversible_revision_is_skipped_on_purpose_and_named(project_copy, tmp_path):
+    project = project_copy("default")
+    body = IMPORTS_A_MODEL.replace(
+        "from trading_bot.models.users import User\n",
+        'users = sa.table("users", sa.column("username", sa.String))\n',
+    ).replace("User.__table__", "users")
+    write_revision(project, "eeee00000001", PREFERENCES, body)
+    # -W error: pytest-alembic's warning about a NotImplementedError downgrade fails the run.
+    result = pytest_in(project, tmp_path, "-W", "error", "-k", "stairway or no_trace or up_down")
+    text = output(result)
+    assert result.returncode == 0, text
+    assert "eeee00000001 is irreversible: the usernames are gone" in text
+    assert "test_stairway[eeee00000001] SKIPPED" in text
+    assert f"test_stairway[{PREFERENCES}] PASSED" in text
+    assert "test_up_down_consistency PASSED" in text
+
+
+def test_a_data_migration_that_loses_rows_fails(project_copy, tmp_path):
+    project = project_copy("default")
+    (revision,) = (project / "migrations" / "versions").glob(f"*_{PREFERENCES}_*.py")
+    careful = ".where(batch, ADDED_BY_THIS_REVISION)"
+    text = revision.read_text()
+    assert careful in text, "the example data migration changed: update this test"
+    # The downgrade now deletes every user's preferences, the ones users chose too.
+    revision.write_text(text.replace(careful, ".where(batch)"))
+    result = pytest_in(project, tmp_path, "-x", "-k", "default_preferences")
+    assert_failed_because(
+        result,
+        "test_default_preferences_for_existing_users FAILED",
+        'assert migration.rows("user_preferences") == [CHOSEN]',
+    )
+
+
+# --- the CI workflow -------------------------------------------------------------------------
+
+WORKFLOW = Path(".github/workflows/migrations.yml")
+CI_OPTION_SETS = [name for name in OPTION_SETS if answers(name).get("ci_workflow", True)]
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+
+
+def workflow(project: Path) -> dict:
+    return yaml.safe_load((project / WORKFLOW).read_text())
+
+
+def database_of(option_set: str) -> str:
+    return str(answers(option_set).get("database", "postgresql"))
+
+
+@pytest.mark.parametrize("option_set", CI_OPTION_SETS)
+def test_workflow_is_pinned_read_only_and_tests_on_the_chosen_database(bake, option_set):
+    project = bake(option_set)
+    text = (project / WORKFLOW).read_text()
+    parsed = workflow(project)
+    assert set(parsed[True]) == {"push", "pull_request"}  # YAML 1.1 reads `on` as True
+    assert parsed["permissions"] == {"contents": "read"}
+    (job,) = parsed["jobs"].values()
+    uses = [line.split("uses:", 1)[1].strip() for line in text.splitlines() if "uses:" in line]
+    assert len(uses) == 2 and all(PINNED.match(action) for action in uses), uses
+    kind = database_of(option_set)
+    drivers = ASYNC_DRIVERS if answers(option_set).get("async_driver") else SYNC_DRIVERS
+    assert job["env"]["DATABASE_URL"].startswith(f"{kind}+{drivers[kind]}://")
+    if kind == "sqlite":
+        assert "services" not in job
+        assert set(job["env"]) == {"DATABASE_URL"}
+    else:
+        image = {"postgresql": "postgres:16", "mysql": "mariadb:11"}[kind]
+        assert job["services"]["database"]["image"] == image
+        assert job["env"]["TEST_DATABASE_URL"] == job["env"]["DATABASE_URL"]
+    steps = {step.get("name"): step.get("run", "") for step in job["steps"]}
+    assert steps["Install"] == "pip install -e '.[dev]'"
+    assert ("Lint each revision's SQL with squawk" in steps) == (kind == "postgresql")
+
+
+def step_scripts(project: Path) -> dict[str, str]:
+    (job,) = workflow(project)["jobs"].values()
+    return {step["name"]: step["run"] for step in job["steps"] if "run" in step}
+
+
+def run_step(project: Path, script: str, url, extra_env: dict[str, str] | None = None):
+    """Run a workflow step's script as GitHub does, with this environment's tools."""
+    env = {"PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONDONTWRITEBYTECODE": "1"}
+    script = "\n".join(line for line in script.splitlines() if not line.startswith("pip "))
+    command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
+    return run(project, *command, url=url, extra_env={**env, **(extra_env or {})}, check=False)
+
+
+# The steps every project runs here as in CI; Install is this environment, and the suite's
+# runs are above.
+GATES = [
+    "Lint",
+    "Check formatting",
+    "One head",
+    "Upgrade to head",
+    "No model change without a revision",
+]
+
+
+@pytest.mark.parametrize("option_set", ["default", "mysql", "sqlite-pyproject"])
+def test_workflow_gates_pass_on_a_fresh_bake(project_copy, tmp_path, option_set):
+    project = project_copy(option_set)
+    kind = database_of(option_set)
+    scripts = step_scripts(project)
+    with throwaway_database(kind, tmp_path) as url:
+        for name in GATES:
+            result = run_step(project, scripts[name], url_for_project(url, option_set))
+            assert result.returncode == 0, f"{name}:\n{output(result)}"
+        if kind == "postgresql":
+            result = run_step(project, scripts["Lint each revision's SQL with squawk"], url)
+            # Whether squawk passes them is its rules' business; here: it read both revisions.
+            assert re.search(r"checked 2 source files|in 2 files", output(result)), output(result)
+            sql = sorted((project / "build" / "revision-sql").glob("*.sql"))
+            assert [path.name for path in sql] == [
+                f"0001_{INITIAL}.sql",
+                f"0002_{PREFERENCES}.sql",
+            ]
+            assert "CREATE TABLE users" in sql[0].read_text()
+            assert "INSERT INTO user_preferences" in sql[1].read_text()
+
+
+def test_workflow_refuses_a_second_head(project_copy, tmp_path):
+    project = project_copy("sqlite-pyproject")
+    write_revision(project, "bbbb00000001", INITIAL, "\n\ndef upgrade() -> None:\n    pass\n")
+    result = run_step(project, step_scripts(project)["One head"], None)
+    assert result.returncode != 0
+    assert "2 heads: merge them" in output(result)

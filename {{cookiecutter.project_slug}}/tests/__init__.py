@@ -1,0 +1,1 @@
+"""The project's tests: its migrations, run against a throwaway database."""

@@ -1,0 +1,70 @@
+"""Fixtures of the migration tests: a throwaway database and pytest-alembic's runner.
+
+`pytest` migrates a new SQLite file. With TEST_DATABASE_URL naming a PostgreSQL or MySQL
+server, each test creates its own database on that server and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_alembic
+import sqlalchemy as sa
+from pytest_alembic import Config, MigrationContext
+from sqlalchemy.engine import URL, Engine
+
+from .data_migration import DataMigration
+from .database import sync_url, throwaway_database
+from .revisions import downgrade_floor, project_config
+
+
+@pytest.fixture
+def test_database_url(tmp_path: Path) -> Iterator[URL]:
+    """An empty database of this test's own."""
+    with throwaway_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def alembic_config() -> Config:
+    """This project's alembic configuration, for pytest-alembic."""
+    return Config(alembic_config=project_config(), minimum_downgrade_revision=downgrade_floor())
+
+
+@pytest.fixture
+def alembic_engine(test_database_url: URL) -> Iterator[Engine]:
+    """The engine the tests read and write rows with (sync, also for an async project)."""
+    engine = sa.create_engine(sync_url(test_database_url), poolclass=sa.pool.NullPool)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def alembic_runner(
+    alembic_config: Config,
+    alembic_engine: Engine,
+    test_database_url: URL,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[MigrationContext]:
+    """pytest-alembic's runner; migrations/env.py connects to the test database itself.
+
+    pytest-alembic would hand env.py one connection for every command, and env.py migrates
+    a connection it is handed inside that connection's open transaction, where a data
+    migration's batches (backfill) cannot commit. So env.py gets none and connects through
+    $DATABASE_URL once per command, as `alembic upgrade` does, with the project's driver.
+    """
+    monkeypatch.setenv("DATABASE_URL", test_database_url.render_as_string(hide_password=False))
+    with pytest_alembic.runner(config=alembic_config, engine=alembic_engine) as runner:
+        runner.command_executor.configure(connection=None)
+        yield runner
+
+
+@pytest.fixture
+def data_migration(
+    alembic_runner: MigrationContext, alembic_engine: Engine
+) -> Callable[[str], DataMigration]:
+    """Start testing one data migration: `data_migration("<revision>")` (data_migration.py)."""
+    return functools.partial(DataMigration, alembic_runner, alembic_engine)
