@@ -9,6 +9,11 @@ environment variables, which win over the config:
     target_metadata   ALEMBIC_TARGET_METADATA     "package.module:attribute" of the MetaData
     exclude_tables    ALEMBIC_EXCLUDE_TABLES      more table patterns autogenerate ignores
     include_schemas   ALEMBIC_INCLUDE_SCHEMAS     "true": autogenerate looks at every schema
+    lock_timeout      ALEMBIC_LOCK_TIMEOUT        longest wait for a table lock (3s)
+    lock_retries      ALEMBIC_LOCK_RETRIES        tries after a lock timeout, with backoff (3)
+    statement_timeout ALEMBIC_STATEMENT_TIMEOUT   longest statement (10min)
+    index_statement_timeout  ALEMBIC_INDEX_STATEMENT_TIMEOUT   for CONCURRENTLY builds (2h)
+    migration_lock_timeout   ALEMBIC_MIGRATION_LOCK_TIMEOUT    wait for another migrator (10min)
 
 ``alembic -x verbose=true upgrade head`` also logs each SQL statement as it runs, and
 ``alembic -x template=data revision -m "..."`` picks the kind of revision to write
@@ -26,6 +31,9 @@ import logging
 import os
 import pkgutil
 import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
 from pathlib import Path
 from types import ModuleType
@@ -33,6 +41,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
+from alembic.autogenerate import renderers
 from alembic.operations import ops
 from alembic.util import CommandError, rev_id
 from sqlalchemy.engine import URL, Connection
@@ -76,6 +85,22 @@ SYSTEM_SCHEMAS = (
 # The kinds of revision: `-x template=NAME` renders NAME.py.mako beside script.py.mako
 # (schema is script.py.mako's own body).
 MIGRATION_TEMPLATES = ("schema", "data", "stairway")
+
+# Defaults for a busy service: a DDL statement queued behind a long transaction blocks
+# every later query on its table, so it must give up soon and try again later.
+TIMEOUT_DEFAULTS = {
+    "lock_timeout": "3s",
+    "statement_timeout": "10min",
+    "index_statement_timeout": "2h",
+    "migration_lock_timeout": "10min",
+}
+DEFAULT_LOCK_RETRIES = 3
+DURATION_UNITS = {"ms": 0.001, "s": 1, "min": 60, "h": 3600}
+
+# The session advisory lock every migrator of a PostgreSQL database takes ("alem").
+ADVISORY_LOCK_KEY = 0x616C656D
+# Commands that change the database, and so wait for one another.
+MIGRATING_COMMANDS = {"upgrade", "downgrade", "stamp", None}
 
 
 def read_option(name: str, environment_variable: str | None = None) -> Any:
@@ -329,6 +354,126 @@ def stairway_scripts(script: ops.MigrationScript, autogenerate: bool) -> list[An
     return steps
 
 
+class SafeCall(ops.MigrateOperation):
+    """A call of a safe_ddl.py helper, written into the revision as it is."""
+
+    def __init__(self, function: str, *args: Any, **kwargs: Any) -> None:
+        self.function, self.args, self.kwargs = function, args, kwargs
+
+
+@renderers.dispatch_for(SafeCall)
+def render_safe_call(autogen_context: Any, call: SafeCall) -> str:
+    """Render `create_index(op.f("ix_..."), "users", ["email"])` and import it."""
+    autogen_context.imports.add(f"from safe_ddl import {call.function}")
+
+    def literal(value: Any) -> str:
+        is_conventional = isinstance(value, sa.sql.elements.conv)
+        return f"op.f({str(value)!r})" if is_conventional else repr(value)
+
+    arguments = [literal(a) for a in call.args]
+    arguments += [f"{key}={literal(value)}" for key, value in call.kwargs.items() if value]
+    return f"{call.function}({', '.join(arguments)})"
+
+
+def safe_call(operation: Any) -> SafeCall | None:
+    """The safe_ddl call for an index or constraint added to an existing table."""
+    if isinstance(operation, ops.CreateIndexOp) and not operation.kw:
+        columns = [getattr(column, "name", column) for column in operation.columns]
+        if not all(isinstance(column, str) for column in columns):
+            return None  # an expression index: left to alembic's own rendering
+        return SafeCall(
+            "create_index",
+            operation.index_name,
+            operation.table_name,
+            columns,
+            unique=operation.unique,
+        )
+    if isinstance(operation, ops.CreateForeignKeyOp):
+        options = {k: v for k, v in operation.kw.items() if k in ("ondelete", "onupdate")}
+        return SafeCall(
+            "add_foreign_key",
+            operation.constraint_name,
+            operation.source_table,
+            operation.referent_table,
+            list(operation.local_cols),
+            list(operation.remote_cols),
+            **options,
+        )
+    if isinstance(operation, ops.CreateUniqueConstraintOp):
+        return SafeCall(
+            "add_unique_constraint",
+            operation.constraint_name,
+            operation.table_name,
+            list(operation.columns),
+        )
+    return None
+
+
+def take_out(operations: list[Any], wanted: Callable[[Any], bool]) -> list[Any]:
+    """Remove the wanted operations and return them; those taken from a batch block come
+    back in a batch block of their own, as SQLite needs them."""
+    taken: list[Any] = []
+    for operation in list(operations):
+        if isinstance(operation, ops.ModifyTableOps):
+            inner = take_out(operation.ops, wanted)
+            if inner:
+                taken.append(ops.ModifyTableOps(operation.table_name, inner, schema=operation.schema))
+            if not operation.ops:
+                operations.remove(operation)
+        elif wanted(operation):
+            operations.remove(operation)
+            taken.append(operation)
+    return taken
+
+
+def flattened(operations: list[Any]) -> list[Any]:
+    """The operations inside batch blocks, in order, without the blocks."""
+    flat: list[Any] = []
+    for operation in operations:
+        is_block = isinstance(operation, ops.ModifyTableOps)
+        flat += flattened(operation.ops) if is_block else [operation]
+    return flat
+
+
+def split_safe_additions(script: ops.MigrationScript) -> list[ops.MigrationScript]:
+    """Indexes and constraints added to existing tables get a revision of their own.
+
+    There they go through safe_ddl (CONCURRENTLY, NOT VALID then VALIDATE), which commits
+    step by step and can be run again; kept in the revision that, say, adds their column,
+    a failed index build would leave that column committed and the revision half done.
+    """
+    upgrade, downgrade = script.upgrade_ops, script.downgrade_ops
+    new_tables = {o.table_name for o in upgrade.ops if isinstance(o, ops.CreateTableOp)}
+
+    def on_existing_table(operation: Any) -> bool:
+        table = getattr(operation, "table_name", getattr(operation, "source_table", None))
+        return table not in new_tables and safe_call(operation) is not None
+
+    additions = flattened(take_out(upgrade.ops, on_existing_table))
+    if not additions:
+        return [script]
+    names = {getattr(o, "index_name", None) or o.constraint_name for o in additions}
+    removals = take_out(
+        downgrade.ops,
+        lambda o: (
+            isinstance(o, ops.DropIndexOp | ops.DropConstraintOp)
+            and (getattr(o, "index_name", None) or getattr(o, "constraint_name", None)) in names
+        ),
+    )
+    steps = [script] if not upgrade.is_empty() else []
+    steps.append(
+        ops.MigrationScript(
+            rev_id=rev_id() if steps else script.rev_id,
+            message=f"{script.message} - indexes and constraints" if steps else script.message,
+            upgrade_ops=ops.UpgradeOps([safe_call(o) for o in additions]),
+            downgrade_ops=ops.DowngradeOps(removals),
+            head=script.rev_id if steps else script.head,
+            version_path=script.version_path,
+        )
+    )
+    return steps
+
+
 def plan_revisions(migration_context: Any, revision: Any, directives: list) -> None:
     """Write no file when autogenerate found nothing; split a stairway into three."""
     autogenerate = bool(getattr(config.cmd_opts, "autogenerate", False))
@@ -337,6 +482,10 @@ def plan_revisions(migration_context: Any, revision: Any, directives: list) -> N
     elif autogenerate and directives[0].upgrade_ops.is_empty():
         directives[:] = []
         log.info("No schema changes detected; no revision file written.")
+    elif autogenerate and (Path(context.script.dir) / "safe_ddl.py").exists():
+        # Only where the revisions can import safe_ddl: a bare drop-in env.py writes
+        # alembic's plain operations.
+        directives[:] = split_safe_additions(directives[0])
 
 
 def configure_logging() -> None:
@@ -365,6 +514,9 @@ def configure_options(dialect_name: str, connection: Connection | None) -> dict[
         "process_revision_directives": plan_revisions,
         "template_args": TEMPLATE_ARGS,
         "transaction_per_migration": True,
+        # Read by safe_ddl.create_index() through op.get_context().opts.
+        "statement_timeout": seconds_option("statement_timeout"),
+        "index_statement_timeout": seconds_option("index_statement_timeout"),
     }
 
 
@@ -374,6 +526,210 @@ def connection_error(url: URL, error: Exception) -> CommandError:
     if url.password:
         reason = reason.replace(str(url.password), "***")
     return CommandError(f"cannot connect to {shown(url)}: {reason}")
+
+
+def seconds_option(name: str) -> float:
+    """A duration option ("500ms", "3s", "10min", "2h"; a bare number is seconds; 0: off)."""
+    raw = str(read_option(name, f"ALEMBIC_{name.upper()}") or TIMEOUT_DEFAULTS[name]).strip()
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|min|h)?", raw)
+    if not found:
+        raise CommandError(f"{name} = {raw!r} is not a duration: write e.g. 500ms, 3s, 10min, 2h")
+    return float(found[1]) * DURATION_UNITS[found[2] or "s"]
+
+
+def lock_retries() -> int:
+    """How many times a revision that timed out waiting for a lock is tried again."""
+    raw = read_option("lock_retries", "ALEMBIC_LOCK_RETRIES")
+    try:
+        return DEFAULT_LOCK_RETRIES if raw in (None, "") else max(int(raw), 0)
+    except ValueError:
+        raise CommandError(f"lock_retries = {raw!r} is not a whole number") from None
+
+
+def timeout_statements(dialect_name: str) -> list[str]:
+    """SET statements bounding lock waits and statements for this migration session."""
+    lock, statement = seconds_option("lock_timeout"), seconds_option("statement_timeout")
+    if dialect_name == "postgresql":
+        return [
+            f"SET lock_timeout = {round(lock * 1000)}",
+            f"SET statement_timeout = {round(statement * 1000)}",
+        ]
+    if dialect_name in ("mysql", "mariadb") and lock:
+        # MySQL counts whole seconds, and 0 would mean "fail at once", not "no limit".
+        return [f"SET SESSION lock_wait_timeout = {max(round(lock), 1)}"]
+    return []
+
+
+def is_lock_timeout(error: sa.exc.DBAPIError) -> bool:
+    """PostgreSQL lock_not_available (55P03), MySQL lock wait timeout (1205)."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "55P03":
+        return True
+    return bool(getattr(original, "args", None)) and original.args[0] == 1205
+
+
+def lock_holders(connection: Connection, statement: str | None) -> str:
+    """Who holds locks on the table a failed PostgreSQL statement needed, for the message."""
+    table = re.search(r"(?:TABLE|ON|INTO|UPDATE|FROM)\s+(?:ONLY\s+)?([\w.\"]+)", statement or "")
+    if not table or connection.dialect.name != "postgresql":
+        return ""
+    query = sa.text(
+        "SELECT a.pid, l.mode, a.state, now() - a.xact_start AS age FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted "
+        "AND l.relation = to_regclass(:table) AND a.pid <> pg_backend_pid()"
+    )
+    try:
+        rows = connection.execute(query, {"table": table[1]}).all()
+        connection.rollback()
+    except sa.exc.DBAPIError:
+        return ""
+    holders = ", ".join(
+        f"pid {row.pid} ({row.mode}, {row.state}, transaction open {row.age})" for row in rows
+    )
+    return f" on {table[1]}, held by {holders}" if holders else f" on {table[1]}"
+
+
+def failure(connection: Connection, error: sa.exc.DBAPIError, tries: int) -> CommandError:
+    """One line: what failed, where the database is now, and what to do."""
+    statement = " ".join((error.statement or "").split())[:120]
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    heads = ", ".join(context.get_context().get_current_heads()) or "base"
+    if is_lock_timeout(error):
+        return CommandError(
+            f"gave up after {tries} tries waiting for a lock{lock_holders(connection, statement)}"
+            f" ({statement}); the database is at revision {heads}: run the upgrade again "
+            "when that transaction has ended, or raise lock_timeout"
+        )
+    partial = ""
+    if connection.dialect.name in ("mysql", "mariadb"):
+        partial = (
+            "; MySQL cannot roll back DDL, so statements of the failed revision that ran "
+            "before this one stay applied: see 'A half-applied revision' in the README"
+        )
+    return CommandError(f"{reason} in: {statement}; the database is at revision {heads}{partial}")
+
+
+class ChangesSinceRevision:
+    """Counts schema and data changes since the last revision was recorded.
+
+    A revision may be retried only if its failed try left nothing behind: always on
+    PostgreSQL (the transaction rolled back), on MySQL only if nothing had run yet.
+    """
+
+    CHANGING = ("ALTER", "CREATE", "DROP", "RENAME", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+
+    def __init__(self, connection: Connection) -> None:
+        self.count = 0
+        self.transactional = connection.dialect.name == "postgresql"
+        sa.event.listen(connection, "after_cursor_execute", self.executed)
+
+    def executed(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        words = statement.lstrip().upper()
+        if words.startswith(self.CHANGING) and "ALEMBIC_VERSION" not in words:
+            self.count += 1
+
+    def revision_recorded(self, **kwargs: Any) -> None:
+        self.count = 0
+
+    def retry_is_safe(self) -> bool:
+        return self.transactional or self.count == 0
+
+
+def run_with_retries(connection: Connection, changes: ChangesSinceRevision) -> None:
+    """Run the migrations; try again, with backoff, when a revision times out on a lock."""
+    tries = lock_retries() + 1
+    for attempt in range(1, tries + 1):
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+            return
+        except sa.exc.DBAPIError as error:
+            if attempt == tries or not is_lock_timeout(error) or not changes.retry_is_safe():
+                raise failure(connection, error, attempt) from None
+            wait = 2 ** (attempt - 1)
+            log.warning(
+                "Lock timeout (%s); trying again in %d s (%d of %d)",
+                " ".join((error.statement or "").split())[:80],
+                wait,
+                attempt + 1,
+                tries,
+            )
+            time.sleep(wait)
+
+
+def advisory_holder(holder: Connection, lock_name: str) -> str:
+    """Describe the session holding the migration lock, for the waiting message."""
+    if holder.dialect.name == "postgresql":
+        row = holder.execute(
+            sa.text(
+                "SELECT a.pid, a.application_name, a.client_addr, now() - a.backend_start AS age "
+                "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted "
+                "AND l.locktype = 'advisory' AND l.classid = 0 AND l.objid = :key"
+            ),
+            {"key": ADVISORY_LOCK_KEY},
+        ).first()
+        return (
+            f"pid {row.pid} ({row.application_name or 'no name'}, {row.client_addr or 'local'})"
+            if row
+            else "?"
+        )
+    row = holder.execute(
+        sa.text(
+            "SELECT id, user, host, time FROM information_schema.processlist "
+            "WHERE id = IS_USED_LOCK(:name)"
+        ),
+        {"name": lock_name},
+    ).first()
+    return f"connection {row.id} ({row.user}@{row.host}, {row.time} s)" if row else "?"
+
+
+def try_lock(holder: Connection, lock_name: str) -> bool:
+    if holder.dialect.name == "postgresql":
+        query = sa.text("SELECT pg_try_advisory_lock(:key)")
+        return bool(holder.execute(query, {"key": ADVISORY_LOCK_KEY}).scalar())
+    return holder.execute(sa.text("SELECT GET_LOCK(:name, 1)"), {"name": lock_name}).scalar() == 1
+
+
+@contextmanager
+def migration_lock(connection: Connection) -> Iterator[None]:
+    """One migrator at a time: app instances often all run `upgrade head` at start-up.
+
+    PostgreSQL: a session advisory lock, polled with pg_try_advisory_lock on a connection
+    of its own in autocommit (a blocking pg_advisory_lock deadlocks or hangs against
+    CREATE INDEX CONCURRENTLY). MySQL: GET_LOCK. SQLite has one writer anyway.
+    """
+    dialect = connection.dialect.name
+    if (
+        dialect not in ("postgresql", "mysql", "mariadb")
+        or running_command() not in MIGRATING_COMMANDS
+    ):
+        yield
+        return
+    lock_name = f"alembic:{connection.engine.url.database}"[:64]
+    deadline = time.monotonic() + seconds_option("migration_lock_timeout")
+    with connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as holder:
+        announced = 0.0
+        while not try_lock(holder, lock_name):
+            now = time.monotonic()
+            who = advisory_holder(holder, lock_name)
+            if now > deadline:
+                raise CommandError(
+                    f"another migration still holds the migration lock ({who}); wait for it "
+                    "to finish, or raise migration_lock_timeout"
+                )
+            if now - announced > 10:
+                log.info("Waiting for the migration lock, held by %s", who)
+                announced = now
+            time.sleep(0.5)
+        try:
+            yield
+        finally:
+            unlock = (
+                "SELECT pg_advisory_unlock(:key)"
+                if dialect == "postgresql"
+                else "SELECT RELEASE_LOCK(:name)"
+            )
+            holder.execute(sa.text(unlock), {"key": ADVISORY_LOCK_KEY, "name": lock_name})
 
 
 def run_migrations_offline() -> None:
@@ -389,18 +745,35 @@ def run_migrations_offline() -> None:
         dialect_opts={"paramstyle": "named"},
         **configure_options(url.get_backend_name(), None),
     )
+    # The reviewed script bounds its lock waits too, for the session that applies it.
+    for statement in timeout_statements(url.get_backend_name()):
+        context.execute(statement)
     with context.begin_transaction():
         context.run_migrations()
 
 
-def do_run_migrations(connection: Connection) -> None:
-    """Run the migrations on one open connection."""
+def do_run_migrations(connection: Connection, own_connection: bool = True) -> None:
+    """Run the migrations on one open connection.
+
+    On a connection of its own, env.py bounds lock waits and statements, retries a
+    revision that timed out on a lock, and lets one migrator run at a time. A connection
+    handed over by the caller is used as it is: its session is the caller's.
+    """
+    changes = ChangesSinceRevision(connection)
     context.configure(
         connection=connection,
+        on_version_apply=changes.revision_recorded,
         **configure_options(connection.dialect.name, connection),
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    if not own_connection:
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    for statement in timeout_statements(connection.dialect.name):
+        connection.exec_driver_sql(statement)
+    connection.commit()  # alembic must find no transaction open when it begins its own
+    with migration_lock(connection):
+        run_with_retries(connection, changes)
 
 
 async def run_async_migrations(url: URL) -> None:
@@ -428,7 +801,7 @@ def run_migrations_online() -> None:
     """
     given = config.attributes.get("connection")
     if given is not None:
-        do_run_migrations(given)
+        do_run_migrations(given, own_connection=False)
         return
     if not needs_database():
         # revision_environment runs env.py for `revision`, `merge` and `history` too; they

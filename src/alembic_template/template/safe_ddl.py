@@ -1,19 +1,24 @@
 """Schema changes that stay safe on a busy production database, whatever the dialect.
 
-    from safe_ddl import set_not_null
+    from safe_ddl import create_index, set_not_null
 
     def upgrade() -> None:
+        create_index("ix_users_email", "users", ["email"])
         set_not_null("users", "phone")
 
 Each function does the cheapest correct thing for the database it runs on: PostgreSQL gets
-the recipe that keeps exclusive locks short, SQLite gets batch mode (it cannot ALTER a
-column), MySQL gets the plain statement with the column's type restated, as it requires.
+the recipe that keeps exclusive locks short (CONCURRENTLY, NOT VALID then VALIDATE, each
+step committed alone), SQLite gets batch mode where it cannot ALTER, and MySQL the plain
+statement (InnoDB builds indexes online). Autogenerate writes calls to these for indexes
+and constraints added to tables that already exist.
 
 It lives beside env.py; alembic's prepend_sys_path puts this folder on sys.path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -95,3 +100,129 @@ def existing(table: str, column: str, existing_type: Any) -> dict[str, Any]:
         "existing_server_default": sa.text(default) if default is not None else None,
         "existing_comment": reflected.get("comment"),
     }
+
+
+def create_index(
+    name: str, table: str, columns: list[str], *, unique: bool = False, **kw: Any
+) -> None:
+    """Build an index; on PostgreSQL CONCURRENTLY, so writes to the table go on meanwhile.
+
+    A concurrent build that fails (a timeout, a duplicate for a unique index) leaves an
+    INVALID index behind that would block the next try: it is dropped first. A build that
+    succeeded before its revision was recorded is kept.
+    """
+    context = op.get_context()
+    if context.dialect.name != "postgresql":
+        op.create_index(name, table, columns, unique=unique, **kw)
+        return
+    quoting = context.dialect.identifier_preparer
+    found = None if context.as_sql else index_validity(name)
+    if found is True:
+        return
+    with op.get_context().autocommit_block():
+        if found is not False or context.as_sql:
+            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoting.quote(name)}")
+        with index_statement_timeout():
+            op.create_index(
+                name, table, columns, unique=unique, postgresql_concurrently=True, **kw
+            )
+
+
+def drop_index(name: str, table: str) -> None:
+    """Drop an index; on PostgreSQL CONCURRENTLY, so queries on the table go on meanwhile."""
+    context = op.get_context()
+    if context.dialect.name != "postgresql":
+        op.drop_index(name, table_name=table)
+        return
+    with context.autocommit_block():
+        op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
+
+
+def add_foreign_key(
+    name: str,
+    table: str,
+    referred_table: str,
+    columns: list[str],
+    referred_columns: list[str],
+    **kw: Any,
+) -> None:
+    """Add a foreign key; on PostgreSQL NOT VALID, then VALIDATE without blocking writes."""
+    dialect = op.get_context().dialect.name
+    if dialect == "sqlite":
+        with op.batch_alter_table(table) as batch:
+            batch.create_foreign_key(name, referred_table, columns, referred_columns, **kw)
+    elif dialect == "postgresql":
+        with op.get_context().autocommit_block():
+            op.create_foreign_key(
+                name,
+                table,
+                referred_table,
+                columns,
+                referred_columns,
+                postgresql_not_valid=True,
+                **kw,
+            )
+            validate(table, name)
+    else:
+        op.create_foreign_key(name, table, referred_table, columns, referred_columns, **kw)
+
+
+def add_check_constraint(name: str, table: str, condition: str) -> None:
+    """Add a CHECK; on PostgreSQL NOT VALID, then VALIDATE without blocking writes."""
+    dialect = op.get_context().dialect.name
+    if dialect == "sqlite":
+        with op.batch_alter_table(table) as batch:
+            batch.create_check_constraint(name, condition)
+    elif dialect == "postgresql":
+        with op.get_context().autocommit_block():
+            op.create_check_constraint(name, table, condition, postgresql_not_valid=True)
+            validate(table, name)
+    else:
+        op.create_check_constraint(name, table, condition)
+
+
+def add_unique_constraint(name: str, table: str, columns: list[str]) -> None:
+    """Add a UNIQUE constraint; on PostgreSQL from a unique index built concurrently."""
+    context = op.get_context()
+    if context.dialect.name == "sqlite":
+        with op.batch_alter_table(table) as batch:
+            batch.create_unique_constraint(name, columns)
+    elif context.dialect.name == "postgresql":
+        create_index(name, table, columns, unique=True)
+        quoting = context.dialect.identifier_preparer
+        with context.autocommit_block():
+            op.execute(
+                f"ALTER TABLE {quoting.quote(table)} ADD CONSTRAINT {quoting.quote(name)} "
+                f"UNIQUE USING INDEX {quoting.quote(name)}"
+            )
+    else:
+        op.create_unique_constraint(name, table, columns)
+
+
+def validate(table: str, name: str) -> None:
+    """VALIDATE CONSTRAINT: scans the table under a lock that lets reads and writes go on."""
+    quoting = op.get_context().dialect.identifier_preparer
+    op.execute(f"ALTER TABLE {quoting.quote(table)} VALIDATE CONSTRAINT {quoting.quote(name)}")
+
+
+def index_validity(name: str) -> bool | None:
+    """True for a valid index of that name, False for an invalid one, None for none."""
+    query = sa.text(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relname = :name AND pg_table_is_visible(c.oid)"
+    )
+    return op.get_bind().execute(query, {"name": name}).scalar()
+
+
+@contextmanager
+def index_statement_timeout() -> Iterator[None]:
+    """Give a concurrent index build env.py's index_statement_timeout, then restore."""
+    opts = op.get_context().opts
+    if "index_statement_timeout" not in opts:  # an env.py of another origin
+        yield
+        return
+    op.execute(f"SET statement_timeout = {round(opts['index_statement_timeout'] * 1000)}")
+    try:
+        yield
+    finally:
+        op.execute(f"SET statement_timeout = {round(opts['statement_timeout'] * 1000)}")
