@@ -417,7 +417,9 @@ def take_out(operations: list[Any], wanted: Callable[[Any], bool]) -> list[Any]:
         if isinstance(operation, ops.ModifyTableOps):
             inner = take_out(operation.ops, wanted)
             if inner:
-                taken.append(ops.ModifyTableOps(operation.table_name, inner, schema=operation.schema))
+                taken.append(
+                    ops.ModifyTableOps(operation.table_name, inner, schema=operation.schema)
+                )
             if not operation.ops:
                 operations.remove(operation)
         elif wanted(operation):

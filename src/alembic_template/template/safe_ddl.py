@@ -120,7 +120,7 @@ def create_index(
     if found is True:
         return
     with op.get_context().autocommit_block():
-        if found is not False or context.as_sql:
+        if found is False or context.as_sql:  # an invalid leftover of a failed build
             op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoting.quote(name)}")
         with index_statement_timeout():
             op.create_index(

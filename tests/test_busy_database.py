@@ -1,0 +1,264 @@
+"""On a busy database: bounded lock waits, retries, one migrator at a time, safe recipes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from .databases import throwaway_database
+from .projects import alembic
+from .schema import snapshot
+
+EXAMPLE_HEAD = "0002b8c4d2e9"
+REVISION = '''"""{message}
+
+Revision ID: {rev}
+Revises: {down}
+Create Date: 2026-01-01 00:00:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from safe_ddl import create_index
+
+revision: str = "{rev}"
+down_revision: str | tuple[str, ...] | None = "{down}"
+branch_labels: str | tuple[str, ...] | None = None
+depends_on: str | tuple[str, ...] | None = None
+
+
+def upgrade() -> None:
+{upgrade}
+
+
+def downgrade() -> None:
+{downgrade}
+'''
+
+
+def add_revision(project: Path, rev: str, down: str, upgrade: str, downgrade: str) -> None:
+    """Write a revision file by hand, as a developer would."""
+    text = REVISION.format(
+        message=f"test revision {rev}", rev=rev, down=down, upgrade=upgrade, downgrade=downgrade
+    )
+    (project / "migrations" / "versions" / f"20260101_0000_{rev}_test.py").write_text(text)
+
+
+def engine(url: sa.engine.URL) -> sa.engine.Engine:
+    return sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+
+def seed_user(url: sa.engine.URL) -> None:
+    with engine(url).begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO users (id, telegram_id, username) VALUES ('u0', 1, 'first')"
+        )
+
+
+@contextmanager
+def long_transaction(url: sa.engine.URL, seconds: float) -> Iterator[threading.Thread]:
+    """A transaction that read the users table and stays open for `seconds`."""
+    ready = threading.Event()
+
+    def hold() -> None:
+        with engine(url).connect() as connection:
+            connection.exec_driver_sql("SELECT * FROM users").all()
+            ready.set()
+            time.sleep(seconds)
+            connection.rollback()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    ready.wait(30)
+    try:
+        yield thread
+    finally:
+        thread.join()
+
+
+@contextmanager
+def writer(url: sa.engine.URL) -> Iterator[list[float]]:
+    """Updates a users row over and over; yields the list of each update's seconds."""
+    latencies: list[float] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        with engine(url).connect() as connection:
+            while not stop.is_set():
+                started = time.monotonic()
+                connection.exec_driver_sql("UPDATE users SET telegram_id = telegram_id + 1")
+                connection.commit()
+                latencies.append(time.monotonic() - started)
+                time.sleep(0.02)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        yield latencies
+    finally:
+        stop.set()
+        thread.join()
+
+
+ADD_NICKNAME = '    op.add_column("users", sa.Column("nickname", sa.String(20)))'
+DROP_NICKNAME = '    op.drop_column("users", "nickname")'
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_lock_timeout_bounds_how_long_writers_wait(project_copy, tmp_path, kind):
+    project = project_copy("default")
+    add_revision(project, "aaaa00000001", EXAMPLE_HEAD, ADD_NICKNAME, DROP_NICKNAME)
+    with throwaway_database(kind, tmp_path) as url:
+        alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
+        seed_user(url)
+        bounded = {"ALEMBIC_LOCK_TIMEOUT": "1s", "ALEMBIC_LOCK_RETRIES": "0"}
+        with long_transaction(url, seconds=8), writer(url) as waits:
+            time.sleep(0.3)
+            result = alembic(project, "upgrade", "head", url=url, extra_env=bounded, check=False)
+            time.sleep(0.3)
+        assert result.returncode != 0
+        line = result.stdout.strip().splitlines()[-1]
+        assert line.startswith("FAILED: gave up after 1 tries waiting for a lock")
+        assert f"the database is at revision {EXAMPLE_HEAD}" in line
+        if kind == "postgresql":
+            assert "on users, held by pid" in line and "AccessShareLock" in line
+        assert max(waits) < 3, f"a writer waited {max(waits):.1f} s behind the migration"
+
+        unbounded = {"ALEMBIC_LOCK_TIMEOUT": "0"}
+        with long_transaction(url, seconds=6), writer(url) as waits:
+            time.sleep(0.3)
+            alembic(project, "upgrade", "head", url=url, extra_env=unbounded)
+        assert max(waits) > 4, "without a lock timeout the writer should wait it out"
+
+
+def test_a_revision_is_retried_until_the_lock_is_free(project_copy, tmp_path):
+    project = project_copy("default")
+    add_revision(project, "aaaa00000001", EXAMPLE_HEAD, ADD_NICKNAME, DROP_NICKNAME)
+    with throwaway_database("postgresql", tmp_path) as url:
+        alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
+        retrying = {"ALEMBIC_LOCK_TIMEOUT": "1s", "ALEMBIC_LOCK_RETRIES": "3"}
+        with long_transaction(url, seconds=4):
+            result = alembic(project, "upgrade", "head", url=url, extra_env=retrying)
+        assert "Lock timeout (ALTER TABLE users ADD COLUMN nickname" in result.stderr
+        assert "trying again in 1 s (2 of 4)" in result.stderr
+        assert "aaaa00000001 (head)" in alembic(project, "current", url=url).stdout
+
+
+CHAIN = [
+    (
+        "aaaa00000001",
+        '    create_index("ix_users_created_at", "users", ["created_at"])',
+        '    op.drop_index("ix_users_created_at", table_name="users")',
+    ),
+    ("aaaa00000002", ADD_NICKNAME, DROP_NICKNAME),
+]
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_eight_migrators_at_once_each_revision_runs_once(project_copy, tmp_path, kind):
+    project = project_copy("default")
+    down = EXAMPLE_HEAD
+    for rev, upgrade, downgrade in CHAIN:
+        add_revision(project, rev, down, upgrade, downgrade)
+        down = rev
+    with (
+        throwaway_database(kind, tmp_path / "racing") as url,
+        throwaway_database(kind, tmp_path / "reference") as reference,
+    ):
+        url_text = url.render_as_string(hide_password=False)
+        command = [sys.executable, "-m", "alembic", "upgrade", "head"]
+        environment = {**os.environ, "DATABASE_URL": url_text}
+        processes = [
+            subprocess.Popen(
+                command,
+                cwd=project,
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(8)
+        ]
+        outputs = [process.communicate(timeout=300) for process in processes]
+        assert [p.returncode for p in processes] == [0] * 8, [o[1][-500:] for o in outputs]
+        logs = "".join(stderr for _, stderr in outputs)
+        for revision in ("0001a1e7b1d4", EXAMPLE_HEAD, "aaaa00000001", "aaaa00000002"):
+            assert logs.count(f"-> {revision},") == 1, f"{revision} ran more or less than once"
+        alembic(project, "upgrade", "head", url=reference)
+        assert snapshot(url) == snapshot(reference)
+
+
+def test_a_failed_concurrent_index_leaves_no_invalid_index(project_copy, tmp_path):
+    project = project_copy("default")
+    unique_title = '    create_index("ix_targets_title", "targets", ["title"], unique=True)'
+    add_revision(
+        project,
+        "aaaa00000001",
+        EXAMPLE_HEAD,
+        unique_title,
+        '    op.drop_index("ix_targets_title", table_name="targets")',
+    )
+    with throwaway_database("postgresql", tmp_path) as url:
+        alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
+        seed_user(url)
+        with engine(url).begin() as connection:
+            for number in (1, 2):
+                connection.exec_driver_sql(
+                    "INSERT INTO targets (id, user_id, title, price)"
+                    f" VALUES ({number}, 'u0', 'same', 1)"
+                )
+        failed = alembic(project, "upgrade", "head", url=url, check=False)
+        assert failed.returncode != 0 and "could not create unique index" in failed.stdout
+        validity = (
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_targets_title'::regclass"
+        )
+        with engine(url).connect() as connection:
+            assert connection.scalar(sa.text(validity)) is False  # what a retry must clean up
+            connection.exec_driver_sql("DELETE FROM targets WHERE id = 2")
+            connection.commit()
+        alembic(project, "upgrade", "head", url=url)
+        with engine(url).connect() as connection:
+            assert connection.scalar(sa.text(validity)) is True
+
+
+HALF = """    op.add_column("users", sa.Column("nickname", sa.String(20)))
+    op.execute("ALTER TABLE no_such_table ADD COLUMN b INTEGER")"""
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_a_revision_failing_halfway(project_copy, tmp_path, kind):
+    project = project_copy("default")
+    add_revision(project, "aaaa00000001", EXAMPLE_HEAD, HALF, DROP_NICKNAME)
+    with throwaway_database(kind, tmp_path) as url:
+        alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
+        result = alembic(project, "upgrade", "head", url=url, check=False)
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        line = result.stdout.strip().splitlines()[-1]
+        assert "ALTER TABLE no_such_table ADD COLUMN b INTEGER" in line
+        assert f"the database is at revision {EXAMPLE_HEAD}" in line
+        columns = [column[0] for column in snapshot(url)["users"]["columns"]]
+        if kind == "postgresql":  # transactional DDL: the whole revision rolled back
+            assert "nickname" not in columns and "half-applied" not in line
+        else:  # MySQL committed the first statement: the message says how to recover
+            assert "nickname" in columns and "'A half-applied revision' in the README" in line
+
+
+def test_offline_sql_bounds_its_lock_waits_first(bake):
+    sql = alembic(
+        bake("default"),
+        "upgrade",
+        "head",
+        "--sql",
+        extra_env={"DATABASE_URL": "postgresql+psycopg://x@localhost/x"},
+    ).stdout
+    assert sql.lstrip().startswith("SET lock_timeout = 3000;\n\nSET statement_timeout = 600000;")
