@@ -1,0 +1,242 @@
+"""How long a concurrent writer stalls: index builds, and DDL queued behind a long transaction.
+
+    python3 tasks.py bench writer_stall [--rows 1000000] [--url postgresql+psycopg://...]
+
+A writer updates random rows of a fresh --rows table, one UPDATE and one commit after
+another, while a migration runs one step through alembic's MigrationContext/Operations:
+
+    plain_create_index        op.create_index() in the migration's transaction, from a
+                              stock session (no timeouts): CREATE INDEX holds a SHARE lock,
+                              which blocks writes, for the whole build
+    template_create_index     safe_ddl.create_index() from a session set up as env.py sets
+                              it: CREATE INDEX CONCURRENTLY in an autocommit block
+    queued_ddl_no_timeouts    a long transaction holds ACCESS SHARE on the table (one
+                              SELECT, then 5 s idle); the migration's ADD COLUMN queues for
+                              ACCESS EXCLUSIVE with no lock_timeout, and every later query
+                              on the table queues behind it, the writer's too
+    queued_ddl_with_timeouts  the same, from a session set up as env.py sets it (lock_timeout
+                              3 s): the ADD COLUMN gives up after the lock timeout
+
+env.py would then try the revision again after a backoff (lock_retries); one attempt is
+modelled here, since a retry stalls the writer again by at most lock_timeout per attempt
+but no longer. One line each:
+
+    pattern=<name> rows=<n> seconds=<s> writer_worst_stall_ms=<t> writer_updates=<k>
+        lock_timeout=<none|3s> migration_outcome=<succeeded|gave_up_lock_timeout>
+
+seconds is the migration step's duration; the writer's worst stall is its slowest
+UPDATE-and-commit from just before the step to just after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src/alembic_template/template"))
+from safe_ddl import create_index  # beside env.py, not in a package: hence the path above
+
+TABLE = "bench_writer_stall"
+INDEX = "ix_bench_writer_stall_email"
+LONG_TRANSACTION_S = 5.0
+
+# env.py's TIMEOUT_DEFAULTS as its timeout_statements("postgresql") and configure_options()
+# render them (lock_timeout 3s, statement_timeout 10min, index_statement_timeout 2h).
+# Mirrored, not imported: env.py runs a migration when imported.
+TEMPLATE_SESSION = ("SET lock_timeout = 3000", "SET statement_timeout = 600000")
+TEMPLATE_OPTS = {"statement_timeout": 600.0, "index_statement_timeout": 7200.0}
+# A stock env.py sets nothing and the server's defaults are 0 (off); said explicitly, so
+# that a server configured otherwise does not change the comparison.
+STOCK_SESSION = ("SET lock_timeout = 0", "SET statement_timeout = 0")
+
+
+class Worker(threading.Thread):
+    """A background connection that stops when told and keeps its error for the caller."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.work()
+        except BaseException as error:  # handed to the main thread by running()
+            self.error = error
+        finally:
+            self.ready.set()  # nobody waits forever for a worker that failed
+
+    def work(self) -> None:
+        raise NotImplementedError
+
+
+class Writer(Worker):
+    """Updates random rows, each in its own transaction, timing the slowest."""
+
+    def __init__(self, url: str, rows: int) -> None:
+        super().__init__(url)
+        self.rows = rows
+        self.worst = 0.0
+        self.updates = 0
+
+    def work(self) -> None:
+        with self.engine.connect() as connection:
+            while not self.stop.is_set():
+                started = time.perf_counter()
+                connection.exec_driver_sql(
+                    f"UPDATE {TABLE} SET touched = touched + 1 WHERE id = %(id)s",
+                    {"id": random.randint(1, self.rows)},
+                )
+                connection.commit()
+                self.worst = max(self.worst, time.perf_counter() - started)
+                self.updates += 1
+
+
+class LongTransaction(Worker):
+    """A report's transaction: one SELECT, then idle, keeping its ACCESS SHARE lock."""
+
+    def work(self) -> None:
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT count(*) FROM {TABLE}")
+            self.ready.set()
+            self.stop.wait(LONG_TRANSACTION_S)
+            connection.rollback()
+
+
+@contextmanager
+def running(worker: Worker) -> Iterator[Worker]:
+    """Start a worker; stop it, wait for it and close its connection however the body ends."""
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop.set()
+        worker.join()
+        worker.engine.dispose()
+    if worker.error is not None:
+        raise worker.error
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    step: Callable[[], None]  # runs with alembic's op bound to the migration
+    session: tuple[str, ...]  # SET statements before the migration, as env.py issues them
+    opts: dict[str, Any] = field(default_factory=dict)  # for MigrationContext.configure
+    long_transaction: bool = False
+
+
+def create_table(engine: sa.engine.Engine, rows: int) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
+        connection.exec_driver_sql(
+            f"CREATE TABLE {TABLE} (id SERIAL PRIMARY KEY, email TEXT NOT NULL,"
+            " touched INTEGER NOT NULL DEFAULT 0)"
+        )
+        connection.exec_driver_sql(
+            f"INSERT INTO {TABLE} (email) "
+            "SELECT 'user' || g || '@example.com' FROM generate_series(1, %(rows)s) g",
+            {"rows": rows},
+        )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"VACUUM ANALYZE {TABLE}")
+
+
+def migrate(engine: sa.engine.Engine, scenario: Scenario) -> str:
+    """Run the step as env.py runs a revision: session settings, then one transaction."""
+    with engine.connect() as connection:
+        for statement in scenario.session:
+            connection.exec_driver_sql(statement)
+        connection.commit()  # alembic must find no transaction open when it begins its own
+        opts = {"transaction_per_migration": True, **scenario.opts}
+        context = MigrationContext.configure(connection, opts=opts)
+        try:
+            with Operations.context(context), context.begin_transaction(_per_migration=True):
+                scenario.step()
+        except sa.exc.OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            return "gave_up_lock_timeout"
+    return "succeeded"
+
+
+def measure(url: str, scenario: Scenario, rows: int) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    create_table(engine, rows)
+    try:
+        with running(Writer(url, rows)) as writer, ExitStack() as holders:
+            time.sleep(0.5)  # the writer's steady state, before the step
+            if scenario.long_transaction:
+                holder = holders.enter_context(running(LongTransaction(url)))
+                holder.ready.wait()
+                if holder.error is not None:
+                    raise holder.error
+            started = time.perf_counter()
+            outcome = migrate(engine, scenario)
+            seconds = time.perf_counter() - started
+            time.sleep(0.2)
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
+        engine.dispose()
+    lock_timeout = "3s" if scenario.session == TEMPLATE_SESSION else "none"
+    print(
+        f"pattern={scenario.name} rows={rows} seconds={seconds:.2f} "
+        f"writer_worst_stall_ms={writer.worst * 1000:.0f} writer_updates={writer.updates} "
+        f"lock_timeout={lock_timeout} migration_outcome={outcome}",
+        flush=True,
+    )
+
+
+SCENARIOS = (
+    Scenario(
+        "plain_create_index", lambda: op.create_index(INDEX, TABLE, ["email"]), STOCK_SESSION
+    ),
+    Scenario(
+        "template_create_index",
+        lambda: create_index(INDEX, TABLE, ["email"]),
+        TEMPLATE_SESSION,
+        TEMPLATE_OPTS,
+    ),
+    Scenario(
+        "queued_ddl_no_timeouts",
+        lambda: op.add_column(TABLE, sa.Column("note", sa.Text())),
+        STOCK_SESSION,
+        long_transaction=True,
+    ),
+    Scenario(
+        "queued_ddl_with_timeouts",
+        lambda: op.add_column(TABLE, sa.Column("note", sa.Text())),
+        TEMPLATE_SESSION,
+        TEMPLATE_OPTS,
+        long_transaction=True,
+    ),
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    options = parser.parse_args()
+    for scenario in SCENARIOS:
+        measure(options.url, scenario, options.rows)
+
+
+if __name__ == "__main__":
+    main()
