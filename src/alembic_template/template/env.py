@@ -103,6 +103,9 @@ ADVISORY_LOCK_KEY = 0x616C656D
 MIGRATING_COMMANDS = {"upgrade", "downgrade", "stamp", None}
 
 
+# --- Reading the configuration -----------------------------------------------------------
+
+
 def read_option(name: str, environment_variable: str | None = None) -> Any:
     """Return an option from the environment first, then from alembic's config."""
     if environment_variable and os.environ.get(environment_variable):
@@ -128,6 +131,27 @@ def option_list(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(item) for item in value]
     return str(value).replace(",", " ").split()
+
+
+def seconds_option(name: str) -> float:
+    """A duration option ("500ms", "3s", "10min", "2h"; a bare number is seconds; 0: off)."""
+    raw = str(read_option(name, f"ALEMBIC_{name.upper()}") or TIMEOUT_DEFAULTS[name]).strip()
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|min|h)?", raw)
+    if not found:
+        raise CommandError(f"{name} = {raw!r} is not a duration: write e.g. 500ms, 3s, 10min, 2h")
+    return float(found[1]) * DURATION_UNITS[found[2] or "s"]
+
+
+def lock_retries() -> int:
+    """How many times a revision that timed out waiting for a lock is tried again."""
+    raw = read_option("lock_retries", "ALEMBIC_LOCK_RETRIES")
+    try:
+        return DEFAULT_LOCK_RETRIES if raw in (None, "") else max(int(raw), 0)
+    except ValueError:
+        raise CommandError(f"lock_retries = {raw!r} is not a whole number") from None
+
+
+# --- The database URL and the engine -----------------------------------------------------
 
 
 def shown(url: URL) -> str:
@@ -172,6 +196,17 @@ def create_engine(url: URL) -> Any:
             f"the URL's driver needs the module '{error.name}', which is not installed: "
             "install it, or name an installed driver in the URL (dialect+driver://...)"
         ) from None
+
+
+def connection_error(url: URL, error: Exception) -> CommandError:
+    """Turn a failed connect into one line that names the server but not the password."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    return CommandError(f"cannot connect to {shown(url)}: {reason}")
+
+
+# --- What autogenerate compares: the models and the database's own objects ---------------
 
 
 def import_submodules(package: ModuleType) -> None:
@@ -257,6 +292,9 @@ def include_object(
     """Skip model tables marked info={"skip_autogenerate": True} (views, foreign tables)."""
     table = obj if type_ == "table" else getattr(obj, "table", None)
     return not (isinstance(table, sa.Table) and table.info.get("skip_autogenerate"))
+
+
+# --- Planning new revisions: which template, stairways, safe additions -------------------
 
 
 def running_command() -> str | None:
@@ -490,62 +528,7 @@ def plan_revisions(migration_context: Any, revision: Any, directives: list) -> N
         directives[:] = split_safe_additions(directives[0])
 
 
-def configure_logging() -> None:
-    """Use the ini file's logging sections, else alembic's usual console output."""
-    if config.config_file_name and config.file_config.has_section("formatters"):
-        fileConfig(config.config_file_name, disable_existing_loggers=False)
-    elif not logging.getLogger().handlers:
-        logging.basicConfig(format="%(levelname)-5.5s [%(name)s] %(message)s")
-        logging.getLogger("alembic").setLevel(logging.INFO)
-        # alembic 1.20 announces each autogenerate plugin it loads: noise in every check.
-        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    if is_true(context.get_x_argument(as_dictionary=True).get("verbose")):
-        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
-
-
-def configure_options(dialect_name: str, connection: Connection | None) -> dict[str, Any]:
-    """The context.configure() options shared by offline and online runs."""
-    return {
-        "target_metadata": load_target_metadata() if needs_database() else None,
-        "compare_type": True,
-        "compare_server_default": True,
-        "render_as_batch": dialect_name == "sqlite",
-        "include_schemas": is_true(read_option("include_schemas", "ALEMBIC_INCLUDE_SCHEMAS")),
-        "include_name": name_filter(connection),
-        "include_object": include_object,
-        "process_revision_directives": plan_revisions,
-        "template_args": TEMPLATE_ARGS,
-        "transaction_per_migration": True,
-        # Read by safe_ddl.create_index() through op.get_context().opts.
-        "statement_timeout": seconds_option("statement_timeout"),
-        "index_statement_timeout": seconds_option("index_statement_timeout"),
-    }
-
-
-def connection_error(url: URL, error: Exception) -> CommandError:
-    """Turn a failed connect into one line that names the server but not the password."""
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-    if url.password:
-        reason = reason.replace(str(url.password), "***")
-    return CommandError(f"cannot connect to {shown(url)}: {reason}")
-
-
-def seconds_option(name: str) -> float:
-    """A duration option ("500ms", "3s", "10min", "2h"; a bare number is seconds; 0: off)."""
-    raw = str(read_option(name, f"ALEMBIC_{name.upper()}") or TIMEOUT_DEFAULTS[name]).strip()
-    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|min|h)?", raw)
-    if not found:
-        raise CommandError(f"{name} = {raw!r} is not a duration: write e.g. 500ms, 3s, 10min, 2h")
-    return float(found[1]) * DURATION_UNITS[found[2] or "s"]
-
-
-def lock_retries() -> int:
-    """How many times a revision that timed out waiting for a lock is tried again."""
-    raw = read_option("lock_retries", "ALEMBIC_LOCK_RETRIES")
-    try:
-        return DEFAULT_LOCK_RETRIES if raw in (None, "") else max(int(raw), 0)
-    except ValueError:
-        raise CommandError(f"lock_retries = {raw!r} is not a whole number") from None
+# --- A busy database: timeouts, retries, one migrator at a time --------------------------
 
 
 def timeout_statements(dialect_name: str) -> list[str]:
@@ -732,6 +715,41 @@ def migration_lock(connection: Connection) -> Iterator[None]:
                 else "SELECT RELEASE_LOCK(:name)"
             )
             holder.execute(sa.text(unlock), {"key": ADVISORY_LOCK_KEY, "name": lock_name})
+
+
+# --- Running the migrations: alembic's usual offline and online entry points -------------
+
+
+def configure_logging() -> None:
+    """Use the ini file's logging sections, else alembic's usual console output."""
+    if config.config_file_name and config.file_config.has_section("formatters"):
+        fileConfig(config.config_file_name, disable_existing_loggers=False)
+    elif not logging.getLogger().handlers:
+        logging.basicConfig(format="%(levelname)-5.5s [%(name)s] %(message)s")
+        logging.getLogger("alembic").setLevel(logging.INFO)
+        # alembic 1.20 announces each autogenerate plugin it loads: noise in every check.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if is_true(context.get_x_argument(as_dictionary=True).get("verbose")):
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+
+
+def configure_options(dialect_name: str, connection: Connection | None) -> dict[str, Any]:
+    """The context.configure() options shared by offline and online runs."""
+    return {
+        "target_metadata": load_target_metadata() if needs_database() else None,
+        "compare_type": True,
+        "compare_server_default": True,
+        "render_as_batch": dialect_name == "sqlite",
+        "include_schemas": is_true(read_option("include_schemas", "ALEMBIC_INCLUDE_SCHEMAS")),
+        "include_name": name_filter(connection),
+        "include_object": include_object,
+        "process_revision_directives": plan_revisions,
+        "template_args": TEMPLATE_ARGS,
+        "transaction_per_migration": True,
+        # Read by safe_ddl.create_index() through op.get_context().opts.
+        "statement_timeout": seconds_option("statement_timeout"),
+        "index_statement_timeout": seconds_option("index_statement_timeout"),
+    }
 
 
 def run_migrations_offline() -> None:
