@@ -14,19 +14,15 @@ the time row locks were held. The guide's loop runs on --guide-rows rows (defaul
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
+from harness import arguments, load_table, migration
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src/alembic_template/template"))
-from backfill import backfill  # beside env.py, not in a package: hence the path above
+# isort: split
+# The helper revisions use, found through the path harness set (this file has its name).
+from backfill import backfill
 
 START_CENTS = 10_000
 items = sa.table("bench_items", sa.column("id", sa.Integer), sa.column("price", sa.Integer))
@@ -55,30 +51,14 @@ class TransactionClock:
 
 
 def create_table(engine: sa.engine.Engine, rows: int) -> None:
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS bench_items")
-        connection.exec_driver_sql(
-            "CREATE TABLE bench_items (id SERIAL PRIMARY KEY, price INTEGER NOT NULL)"
-        )
-        connection.exec_driver_sql(
-            f"INSERT INTO bench_items (price) SELECT {START_CENTS} FROM generate_series(1, {rows})"
-        )
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("VACUUM ANALYZE bench_items")
-
-
-@contextmanager
-def migration(engine: sa.engine.Engine) -> Iterator[sa.engine.Connection]:
-    """A revision's setting, as env.py makes it: one transaction, op available."""
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"transaction_per_migration": True})
-        with Operations.context(context), context.begin_transaction(_per_migration=True):
-            yield connection
+    load_table(
+        engine, "bench_items", "price INTEGER NOT NULL", f"(price) SELECT {START_CENTS}", rows
+    )
 
 
 def guide_loop(engine: sa.engine.Engine) -> None:
     """The guide's example: LIMIT/OFFSET pages without ORDER BY, one UPDATE per row."""
-    with migration(engine) as connection:
+    with engine.connect() as connection, migration(connection):
         offset = 0
         while True:
             query = sa.select(items.c.id, items.c.price).limit(1000).offset(offset)
@@ -94,13 +74,13 @@ def guide_loop(engine: sa.engine.Engine) -> None:
 
 def helper(engine: sa.engine.Engine) -> None:
     """backfill(): keyset ranges, one set-based UPDATE and one commit per batch."""
-    with migration(engine):
+    with engine.connect() as connection, migration(connection):
         backfill(items, values={"price": items.c.price * 11 / 10}, name="bench")
 
 
 def single_statement(engine: sa.engine.Engine) -> None:
     """One UPDATE over the whole table, in the migration's transaction."""
-    with migration(engine) as connection:
+    with engine.connect() as connection, migration(connection):
         connection.execute(items.update().values(price=items.c.price * 11 / 10))
 
 
@@ -125,11 +105,7 @@ def measure(url: str, name: str, pattern: Callable[[sa.engine.Engine], None], ro
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--guide-rows", type=int, default=100_000)
-    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    options = parser.parse_args()
+    options = arguments(__doc__, guide_rows=100_000)
     measure(options.url, "guide_loop", guide_loop, min(options.rows, options.guide_rows))
     measure(options.url, "backfill_helper", helper, options.rows)
     measure(options.url, "single_update", single_statement, options.rows)

@@ -12,89 +12,44 @@ NOT NULL, drop the check). One line each:
 
 from __future__ import annotations
 
-import argparse
-import random
-import sys
-import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
+from harness import Writer, arguments, load_table, migration, running
+from safe_ddl import set_not_null
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src/alembic_template/template"))
-from safe_ddl import set_not_null  # beside env.py, not in a package: hence the path above
-
-
-class Writer(threading.Thread):
-    """Updates random rows, each in its own transaction, timing the slowest."""
-
-    def __init__(self, url: str, rows: int) -> None:
-        super().__init__(daemon=True)
-        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        self.rows = rows
-        self.stop = threading.Event()
-        self.worst = 0.0
-        self.updates = 0
-
-    def run(self) -> None:
-        with self.engine.connect() as connection:
-            while not self.stop.is_set():
-                started = time.perf_counter()
-                connection.exec_driver_sql(
-                    "UPDATE bench_users SET touched = touched + 1 WHERE id = %(id)s",
-                    {"id": random.randint(1, self.rows)},
-                )
-                connection.commit()
-                self.worst = max(self.worst, time.perf_counter() - started)
-                self.updates += 1
-
-
-def create_table(engine: sa.engine.Engine, rows: int) -> None:
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS bench_users")
-        connection.exec_driver_sql(
-            "CREATE TABLE bench_users (id SERIAL PRIMARY KEY, phone VARCHAR(20),"
-            " touched INTEGER NOT NULL DEFAULT 0)"
-        )
-        connection.exec_driver_sql(
-            "INSERT INTO bench_users (phone) SELECT 'n' || g FROM generate_series(1, %(rows)s) g",
-            {"rows": rows},
-        )
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("VACUUM ANALYZE bench_users")
+TABLE = "bench_users"
 
 
 def plain(connection: sa.engine.Connection) -> None:
     """What autogenerate writes: one ALTER in the migration's transaction."""
     with connection.begin():
-        connection.exec_driver_sql("ALTER TABLE bench_users ALTER COLUMN phone SET NOT NULL")
+        connection.exec_driver_sql(f"ALTER TABLE {TABLE} ALTER COLUMN phone SET NOT NULL")
 
 
 def contract_step(connection: sa.engine.Connection) -> None:
     """The stairway template's contract step, as alembic runs it."""
-    context = MigrationContext.configure(connection, opts={"transaction_per_migration": True})
-    with Operations.context(context), context.begin_transaction(_per_migration=True):
-        set_not_null("bench_users", "phone")
+    with migration(connection):
+        set_not_null(TABLE, "phone")
 
 
 def measure(url: str, name: str, step: Callable[[sa.engine.Connection], None], rows: int) -> None:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    create_table(engine, rows)
-    writer = Writer(url, rows)
-    writer.start()
-    time.sleep(0.5)  # the writer's steady state, before the step
-    with engine.connect() as connection:
-        started = time.perf_counter()
-        step(connection)
-        seconds = time.perf_counter() - started
-    time.sleep(0.2)
-    writer.stop.set()
-    writer.join()
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE bench_users")
+    columns = "phone VARCHAR(20), touched INTEGER NOT NULL DEFAULT 0"
+    load_table(engine, TABLE, columns, "(phone) SELECT 'n' || g", rows)
+    try:
+        with running(Writer(url, TABLE, rows)) as writer:
+            time.sleep(0.5)  # the writer's steady state, before the step
+            with engine.connect() as connection:
+                started = time.perf_counter()
+                step(connection)
+                seconds = time.perf_counter() - started
+            time.sleep(0.2)
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
+        engine.dispose()
     print(
         f"pattern={name} rows={rows} seconds={seconds:.2f} "
         f"writer_worst_stall_ms={writer.worst * 1000:.0f} writer_updates={writer.updates}",
@@ -103,10 +58,7 @@ def measure(url: str, name: str, step: Callable[[sa.engine.Connection], None], r
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    options = parser.parse_args()
+    options = arguments(__doc__)
     measure(options.url, "plain_set_not_null", plain, options.rows)
     measure(options.url, "stairway_contract", contract_step, options.rows)
 

@@ -30,24 +30,16 @@ UPDATE-and-commit from just before the step to just after it.
 
 from __future__ import annotations
 
-import argparse
-import random
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src/alembic_template/template"))
-from safe_ddl import create_index  # beside env.py, not in a package: hence the path above
+from harness import Worker, Writer, arguments, load_table, migration, running
+from safe_ddl import create_index
 
 TABLE = "bench_writer_stall"
 INDEX = "ix_bench_writer_stall_email"
@@ -63,50 +55,6 @@ TEMPLATE_OPTS = {"statement_timeout": 600.0, "index_statement_timeout": 7200.0}
 STOCK_SESSION = ("SET lock_timeout = 0", "SET statement_timeout = 0")
 
 
-class Worker(threading.Thread):
-    """A background connection that stops when told and keeps its error for the caller."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        self.stop = threading.Event()
-        self.ready = threading.Event()
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.work()
-        except BaseException as error:  # handed to the main thread by running()
-            self.error = error
-        finally:
-            self.ready.set()  # nobody waits forever for a worker that failed
-
-    def work(self) -> None:
-        raise NotImplementedError
-
-
-class Writer(Worker):
-    """Updates random rows, each in its own transaction, timing the slowest."""
-
-    def __init__(self, url: str, rows: int) -> None:
-        super().__init__(url)
-        self.rows = rows
-        self.worst = 0.0
-        self.updates = 0
-
-    def work(self) -> None:
-        with self.engine.connect() as connection:
-            while not self.stop.is_set():
-                started = time.perf_counter()
-                connection.exec_driver_sql(
-                    f"UPDATE {TABLE} SET touched = touched + 1 WHERE id = %(id)s",
-                    {"id": random.randint(1, self.rows)},
-                )
-                connection.commit()
-                self.worst = max(self.worst, time.perf_counter() - started)
-                self.updates += 1
-
-
 class LongTransaction(Worker):
     """A report's transaction: one SELECT, then idle, keeping its ACCESS SHARE lock."""
 
@@ -118,20 +66,6 @@ class LongTransaction(Worker):
             connection.rollback()
 
 
-@contextmanager
-def running(worker: Worker) -> Iterator[Worker]:
-    """Start a worker; stop it, wait for it and close its connection however the body ends."""
-    worker.start()
-    try:
-        yield worker
-    finally:
-        worker.stop.set()
-        worker.join()
-        worker.engine.dispose()
-    if worker.error is not None:
-        raise worker.error
-
-
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -141,32 +75,14 @@ class Scenario:
     long_transaction: bool = False
 
 
-def create_table(engine: sa.engine.Engine, rows: int) -> None:
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
-        connection.exec_driver_sql(
-            f"CREATE TABLE {TABLE} (id SERIAL PRIMARY KEY, email TEXT NOT NULL,"
-            " touched INTEGER NOT NULL DEFAULT 0)"
-        )
-        connection.exec_driver_sql(
-            f"INSERT INTO {TABLE} (email) "
-            "SELECT 'user' || g || '@example.com' FROM generate_series(1, %(rows)s) g",
-            {"rows": rows},
-        )
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(f"VACUUM ANALYZE {TABLE}")
-
-
 def migrate(engine: sa.engine.Engine, scenario: Scenario) -> str:
     """Run the step as env.py runs a revision: session settings, then one transaction."""
     with engine.connect() as connection:
         for statement in scenario.session:
             connection.exec_driver_sql(statement)
         connection.commit()  # alembic must find no transaction open when it begins its own
-        opts = {"transaction_per_migration": True, **scenario.opts}
-        context = MigrationContext.configure(connection, opts=opts)
         try:
-            with Operations.context(context), context.begin_transaction(_per_migration=True):
+            with migration(connection, **scenario.opts):
                 scenario.step()
         except sa.exc.OperationalError as error:
             if getattr(error.orig, "sqlstate", None) != "55P03":  # lock_not_available
@@ -177,9 +93,10 @@ def migrate(engine: sa.engine.Engine, scenario: Scenario) -> str:
 
 def measure(url: str, scenario: Scenario, rows: int) -> None:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    create_table(engine, rows)
+    columns = "email TEXT NOT NULL, touched INTEGER NOT NULL DEFAULT 0"
+    load_table(engine, TABLE, columns, "(email) SELECT 'user' || g || '@example.com'", rows)
     try:
-        with running(Writer(url, rows)) as writer, ExitStack() as holders:
+        with running(Writer(url, TABLE, rows)) as writer, ExitStack() as holders:
             time.sleep(0.5)  # the writer's steady state, before the step
             if scenario.long_transaction:
                 holder = holders.enter_context(running(LongTransaction(url)))
@@ -230,10 +147,7 @@ SCENARIOS = (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    options = parser.parse_args()
+    options = arguments(__doc__)
     for scenario in SCENARIOS:
         measure(options.url, scenario, options.rows)
 
