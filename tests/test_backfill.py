@@ -220,3 +220,14 @@ def test_composite_or_undeclared_keys_are_refused_plainly(tmp_path):
         helper.backfill(items, values={"counter": 1}, key="sku")
     with migration(url), pytest.raises(CommandError, match="either values= or statement="):
         helper.backfill(items)
+
+
+def test_a_connection_inside_the_callers_transaction_is_used_as_it_is(database_url):
+    create_items(database_url, rows=300)
+    with engine_for(database_url).connect() as connection:
+        connection.begin()  # the caller's transaction, as pytest-alembic or a test holds one
+        context = MigrationContext.configure(connection)
+        with Operations.context(context):
+            assert increment(batch_size=100) == 300
+        connection.rollback()
+    assert counters(database_url) == [0] * 300  # nothing was committed behind its back

@@ -145,7 +145,12 @@ class KeysetWalk:
         """Walk the table on the right connection for the database."""
         if bind.dialect.name == "sqlite":
             # SQLite has one writer at a time: the migration's transaction is the batch.
-            return self.walk(bind, name, commit=lambda: None)
+            return self.walk(bind, name, commit=None)
+        if getattr(op.get_context(), "_in_external_transaction", False):
+            # The caller handed over a connection inside its own transaction (a test, say):
+            # that transaction is not ours to commit, so the batches run within it.
+            log.info("backfill %s: in the caller's transaction, uncommitted", self.table.name)
+            return self.walk(bind, name, commit=None)
         # Commit what the migration did so far (its locks go with it), then batch on a
         # connection of our own, one transaction per batch.
         with op.get_context().autocommit_block(), bind.engine.connect() as connection:
@@ -155,9 +160,17 @@ class KeysetWalk:
                 connection.exec_driver_sql("SET synchronous_commit TO OFF")
             return self.walk(connection, name, commit=connection.commit)
 
-    def walk(self, connection: Connection, name: str, commit: Callable[[], None]) -> int:
-        progress_table.create(connection, checkfirst=True)
-        last, done = self.resume_point(connection, name)
+    def walk(self, connection: Connection, name: str, commit: Callable[[], None] | None) -> int:
+        """The batches; with a commit per batch, each saves its resume point too.
+
+        Without one (SQLite, a caller's transaction) everything is one transaction that
+        rolls back whole, so there is nothing to resume, and no table to create: MySQL
+        would commit the caller's transaction at the CREATE TABLE.
+        """
+        last, done = None, 0
+        if commit is not None:
+            progress_table.create(connection, checkfirst=True)
+            last, done = self.resume_point(connection, name)
         total = done + self.rows_to_do(connection, last)
         meter = ProgressMeter(self.table.name, total, done)
         while True:
@@ -168,14 +181,16 @@ class KeysetWalk:
             done += self.execute(connection, in_batch)
             if upper is None:
                 break
-            self.save(connection, name, upper, done)
-            commit()
+            if commit is not None:
+                self.save(connection, name, upper, done)
+                commit()
             meter.update(done)
             last = upper
             if self.pause:
                 time.sleep(self.pause)
-        self.forget(connection, name)
-        commit()
+        if commit is not None:
+            self.forget(connection, name)
+            commit()
         meter.finish(done)
         return done
 
