@@ -4,31 +4,80 @@
 
 Runs `alembic upgrade <previous>:<revision> --sql` for every revision, oldest first, and
 prints the path of each file it writes. $DATABASE_URL picks the dialect; nothing connects.
+
+A finding of squawk that the team accepts is written down in the revision, with the reason:
+
+    # squawk: ignore require-concurrent-index-creation -- the table is empty until launch
+
+and becomes `-- squawk-ignore-file <rules>` at the top of that revision's SQL alone.
 """
 
 from __future__ import annotations
 
+import io
+import re
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
+
+from alembic.script import Script
 
 from .revisions import PROJECT, revision_scripts
 
+IGNORE_COMMENT = re.compile(r"#\s*squawk:\s*ignore\b(?P<rest>.*)")
+RULE_NAME = re.compile(r"[a-z][a-z0-9-]*")
+
+
+class RevisionSqlError(Exception):
+    """The SQL of a revision cannot be written; the message says why and what to do."""
+
+
+def accepted_findings(script: Script) -> list[str]:
+    """squawk-ignore-file lines for the `# squawk: ignore RULE, ... -- reason` comments."""
+    path = Path(script.path)
+    source = path.read_text(encoding="utf-8")
+    lines = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        found = IGNORE_COMMENT.fullmatch(token.string) if token.type == tokenize.COMMENT else None
+        if not found:
+            continue
+        names, _, reason = found["rest"].partition("--")
+        rules = [name.strip() for name in names.split(",") if name.strip()]
+        where = f"{path.name}:{token.start[0]}"
+        if not rules or not all(RULE_NAME.fullmatch(rule) for rule in rules):
+            raise RevisionSqlError(
+                f"{where}: name squawk's rules, e.g. "
+                "# squawk: ignore require-concurrent-index-creation -- why it is safe here"
+            )
+        if not reason.strip():
+            raise RevisionSqlError(f"{where}: say why after --, e.g. -- the table is still empty")
+        lines.append(f"-- squawk-ignore-file {', '.join(rules)} -- {where}: {reason.strip()}\n")
+    return lines
+
+
+def revision_sql(script: Script, env: dict[str, str] | None = None) -> str:
+    """The SQL `alembic upgrade` would run for one revision, and the findings it accepts."""
+    span = f"{script.down_revision or 'base'}:{script.revision}"
+    command = [sys.executable, "-m", "alembic", "upgrade", span, "--sql"]
+    result = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
+    if result.returncode:
+        raise RevisionSqlError(f"alembic upgrade {span} --sql failed:\n{result.stderr.strip()}")
+    return "".join(accepted_findings(script)) + result.stdout
+
+
+def linted_scripts() -> list[Script]:
+    """Every revision with SQL of its own, oldest first: merges have none."""
+    return [script for script in revision_scripts() if not isinstance(script.down_revision, tuple)]
+
 
 def write_revision_sql(folder: Path) -> list[Path]:
-    """One .sql file per revision, numbered in history order; merges have no SQL of their own."""
+    """One .sql file per revision, numbered in history order."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for number, script in enumerate(revision_scripts(), 1):
-        if isinstance(script.down_revision, tuple):
-            continue
-        span = f"{script.down_revision or 'base'}:{script.revision}"
-        command = [sys.executable, "-m", "alembic", "upgrade", span, "--sql"]
-        result = subprocess.run(command, cwd=PROJECT, stdout=subprocess.PIPE, text=True)
-        if result.returncode:
-            raise SystemExit(f"alembic upgrade {span} --sql failed: see its output above")
+    for number, script in enumerate(linted_scripts(), 1):
         path = folder / f"{number:04d}_{script.revision}.sql"
-        path.write_text(result.stdout, encoding="utf-8")
+        path.write_text(revision_sql(script), encoding="utf-8")
         written.append(path)
     return written
 
@@ -36,7 +85,11 @@ def write_revision_sql(folder: Path) -> list[Path]:
 def main() -> int:
     """Write the files into the folder given as the first argument."""
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "build/revision-sql")
-    for path in write_revision_sql(folder):
+    try:
+        written = write_revision_sql(folder)
+    except RevisionSqlError as error:
+        raise SystemExit(f"ERROR: {error}") from None
+    for path in written:
         print(path)
     return 0
 

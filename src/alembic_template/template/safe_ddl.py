@@ -64,14 +64,16 @@ def postgresql_set_not_null(quoting: Any, table: str, column: str) -> None:
     check = quoting.quote(not_null_check_name(table, column))
     with op.get_context().autocommit_block():
         # A rerun after a failed VALIDATE finds the check from last time: start clean.
-        op.execute(f"ALTER TABLE {quoted_table} DROP CONSTRAINT IF EXISTS {check}")
+        drop_own_constraint(table, not_null_check_name(table, column))
         op.execute(
             f"ALTER TABLE {quoted_table} ADD CONSTRAINT {check} "
             f"CHECK ({quoted_column} IS NOT NULL) NOT VALID"
         )
         op.execute(f"ALTER TABLE {quoted_table} VALIDATE CONSTRAINT {check}")
-        op.execute(f"ALTER TABLE {quoted_table} ALTER COLUMN {quoted_column} SET NOT NULL")
-        op.execute(f"ALTER TABLE {quoted_table} DROP CONSTRAINT {check}")
+    # Both instant (the valid check proves NOT NULL), in the transaction that records the
+    # revision: a failure rolls them back, and a rerun finds them undone.
+    op.execute(f"ALTER TABLE {quoted_table} ALTER COLUMN {quoted_column} SET NOT NULL")
+    op.execute(f"{OWN_CONSTRAINT}\nALTER TABLE {quoted_table} DROP CONSTRAINT {check}")
 
 
 def not_null_check_name(table: str, column: str) -> str:
@@ -124,7 +126,13 @@ def create_index(
             op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoting.quote(name)}")
         with index_statement_timeout():
             op.create_index(
-                name, table, columns, unique=unique, postgresql_concurrently=True, **kw
+                name,
+                table,
+                columns,
+                unique=unique,
+                postgresql_concurrently=True,
+                if_not_exists=True,  # a rerun of the --sql script finds it built
+                **kw,
             )
 
 
@@ -153,6 +161,7 @@ def add_foreign_key(
             batch.create_foreign_key(name, referred_table, columns, referred_columns, **kw)
     elif dialect == "postgresql":
         with op.get_context().autocommit_block():
+            drop_own_constraint(table, name)  # left NOT VALID by a failed VALIDATE
             op.create_foreign_key(
                 name,
                 table,
@@ -175,6 +184,7 @@ def add_check_constraint(name: str, table: str, condition: str) -> None:
             batch.create_check_constraint(name, condition)
     elif dialect == "postgresql":
         with op.get_context().autocommit_block():
+            drop_own_constraint(table, name)  # left NOT VALID by a failed VALIDATE
             op.create_check_constraint(name, table, condition, postgresql_not_valid=True)
             validate(table, name)
     else:
@@ -188,6 +198,12 @@ def add_unique_constraint(name: str, table: str, columns: list[str]) -> None:
         with op.batch_alter_table(table) as batch:
             batch.create_unique_constraint(name, columns)
     elif context.dialect.name == "postgresql":
+        if not context.as_sql and constraint_exists(table, name):
+            return  # added by an earlier try of this revision
+        if context.as_sql:
+            with context.autocommit_block():
+                # For a rerun of the script: the constraint owns the index, so it goes first.
+                drop_own_constraint(table, name)
         create_index(name, table, columns, unique=True)
         quoting = context.dialect.identifier_preparer
         with context.autocommit_block():
@@ -197,6 +213,30 @@ def add_unique_constraint(name: str, table: str, columns: list[str]) -> None:
             )
     else:
         op.create_unique_constraint(name, table, columns)
+
+
+# squawk flags every DROP CONSTRAINT (clients may rely on it); this comment, which travels
+# with the statement into --sql output, accepts those of constraints safe_ddl itself adds.
+OWN_CONSTRAINT = "-- squawk-ignore ban-drop-constraint -- safe_ddl's own constraint"
+
+
+def drop_own_constraint(table: str, name: str) -> None:
+    """Drop what a failed try of this recipe left, so that a rerun starts clean."""
+    quoting = op.get_context().dialect.identifier_preparer
+    op.execute(
+        f"{OWN_CONSTRAINT}\n"
+        f"ALTER TABLE {quoting.quote(table)} DROP CONSTRAINT IF EXISTS {quoting.quote(name)}"
+    )
+
+
+def constraint_exists(table: str, name: str) -> bool:
+    """True when the table has a constraint of that name."""
+    quoting = op.get_context().dialect.identifier_preparer
+    query = sa.text(
+        "SELECT 1 FROM pg_constraint WHERE conname = :name AND conrelid = to_regclass(:table)"
+    )
+    found = op.get_bind().execute(query, {"name": name, "table": quoting.quote(table)})
+    return found.first() is not None
 
 
 def validate(table: str, name: str) -> None:

@@ -1,0 +1,226 @@
+"""A PostgreSQL project lints each revision's SQL with squawk, and means it.
+
+The baked project's own `test_squawk` runs as its user runs it (a subprocess inside the
+project). It passes on the revisions it ships with and on those our templates and
+autogenerate write; it fails on a revision that would stall a busy table, naming squawk's
+rule and the safe recipe; and a comment in that revision accepts the finding.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from .databases import throwaway_database
+from .projects import OPTION_SETS, alembic
+from .test_generated_suite import (
+    INITIAL,
+    PREFERENCES,
+    database_of,
+    output,
+    pytest_in,
+    run_step,
+    step_scripts,
+    write_revision,
+)
+
+# What `alembic upgrade --sql` renders for; nothing connects to it.
+OFFLINE_URL = sa.make_url("postgresql+psycopg://lint@localhost/offline")
+LINT_STEP = "Lint each revision's SQL with squawk"
+REVISION = "ffff00000001"
+
+
+def run_squawk_test(project: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """The project's own squawk test, and only it."""
+    return pytest_in(project, tmp_path, "-k", "test_squawk")
+
+
+def assert_passed(result: subprocess.CompletedProcess[str], *revisions: str) -> None:
+    text = output(result)
+    assert result.returncode == 0, text
+    for revision in revisions:
+        assert f"test_squawk[{revision}] PASSED" in text, text
+
+
+# --- the revisions we ship and write pass --------------------------------------------------
+
+
+@pytest.mark.parametrize("option_set", ["default", "postgresql-async-pyproject"])
+def test_the_baked_revisions_pass(bake, tmp_path, option_set):
+    assert_passed(run_squawk_test(bake(option_set), tmp_path), INITIAL, PREFERENCES)
+
+
+TARGET_DETAILS = """
+    sku: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    category: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    buyer_id: Mapped[str | None] = mapped_column(sa.ForeignKey("users.id"))
+"""
+PHONE = "    phone: Mapped[str] = mapped_column(sa.String(20))\n"
+
+
+def add_target_details(project: Path) -> None:
+    """A column with an index, one with a unique constraint, one with a foreign key."""
+    targets = project / "src" / "trading_bot" / "models" / "targets.py"
+    targets.write_text(targets.read_text() + TARGET_DETAILS)
+
+
+def add_required_phone(project: Path) -> None:
+    """A NOT NULL column without a default on users, which has rows."""
+    users = project / "src" / "trading_bot" / "models" / "users.py"
+    anchor = "\n\nclass UserPreferences"
+    users.write_text(users.read_text().replace(anchor, PHONE + anchor))
+
+
+def revision_files(project: Path) -> dict[str, str]:
+    """The text of each revision file, by file name."""
+    return {p.name: p.read_text() for p in (project / "migrations" / "versions").glob("*.py")}
+
+
+def test_revisions_from_our_templates_and_autogenerate_pass(project_copy, tmp_path):
+    project = project_copy("default")
+    with throwaway_database("postgresql", tmp_path) as url:
+        alembic(project, "upgrade", "head", url=url)
+        add_target_details(project)
+        # Split in two by env.py: the columns, then safe_ddl for the index and constraints.
+        alembic(project, "revision", "--autogenerate", "-m", "target details", url=url)
+        alembic(project, "upgrade", "head", url=url)
+        add_required_phone(project)
+        stairway = ["-x", "template=stairway", "revision", "--autogenerate"]
+        alembic(project, *stairway, "-m", "users.phone required", url=url)
+    alembic(project, "-x", "template=data", "revision", "-m", "reprice items")
+    files = revision_files(project)
+    (backfill,) = [name for name in files if name.endswith("_backfill.py")]
+    (project / "migrations" / "versions" / backfill).write_text(
+        files[backfill].replace("TODO}", '"unknown"}')
+    )
+    written = "\n".join(files.values())
+    for call in ("create_index(", "add_unique_constraint(", "add_foreign_key(", "set_not_null("):
+        assert call in written, f"autogenerate wrote no {call}...)"
+    assert len(files) == 8, sorted(files)
+
+    result = run_squawk_test(project, tmp_path)
+    assert_passed(result, INITIAL, PREFERENCES)
+    assert output(result).count(" PASSED") == 8, output(result)
+
+
+# --- an unsafe revision fails, naming the rule and the safe recipe --------------------------
+
+UNSAFE = {
+    "plain-index": (
+        'op.create_index("ix_users_username_plain", "users", ["username"])',
+        'op.drop_index("ix_users_username_plain", table_name="users")',
+        "require-concurrent-index-creation",
+        "safe_ddl.create_index(name, table, columns) (CREATE INDEX CONCURRENTLY)",
+    ),
+    "required-column": (
+        'op.add_column("users", sa.Column("phone", sa.String(20), nullable=False))',
+        'op.drop_column("users", "phone")',
+        "adding-required-field",
+        "alembic -x template=stairway revision --autogenerate",
+    ),
+    "not-null-in-one-step": (
+        'op.alter_column("users", "username", nullable=False, existing_type=sa.String(64))',
+        'op.alter_column("users", "username", nullable=True, existing_type=sa.String(64))',
+        "adding-not-nullable-field",
+        "safe_ddl.set_not_null(table, column)",
+    ),
+    "type-change": (
+        'op.alter_column("targets", "title", type_=sa.Text(), existing_type=sa.String(200))',
+        'op.alter_column("targets", "title", type_=sa.String(200), existing_type=sa.Text())',
+        "changing-column-type",
+        "expand/contract: add a new column, backfill it",
+    ),
+}
+
+
+def write_unsafe(project: Path, case: str, comment: str = "") -> str:
+    """Add the unsafe revision of a case after the example head; return its rule."""
+    upgrade, downgrade, rule, _ = UNSAFE[case]
+    body = (
+        f"\n\ndef upgrade() -> None:\n{comment}    {upgrade}\n"
+        f"\n\ndef downgrade() -> None:\n    {downgrade}\n"
+    )
+    write_revision(project, REVISION, PREFERENCES, body)
+    return rule
+
+
+@pytest.mark.parametrize("case", list(UNSAFE))
+def test_an_unsafe_revision_fails_with_the_rule_and_the_safe_recipe(project_copy, tmp_path, case):
+    project = project_copy("default")
+    write_unsafe(project, case)
+    result = run_squawk_test(project, tmp_path)
+    text = output(result)
+    _, _, rule, recipe = UNSAFE[case]
+    assert result.returncode != 0, text
+    assert f"test_squawk[{REVISION}] FAILED" in text
+    assert f"test_squawk[{PREFERENCES}] PASSED" in text
+    assert f"squawk flags the SQL of 20251201_0000_{REVISION}_by_test.py" in text
+    assert f": {rule}: " in text, text
+    assert re.search(rf"safe recipe: .*{re.escape(recipe)}", text), text
+    assert f"# squawk: ignore {rule} -- why it is safe here" in text, text
+
+
+@pytest.mark.parametrize("case", list(UNSAFE))
+def test_a_comment_in_the_revision_accepts_the_finding(project_copy, tmp_path, case):
+    project = project_copy("default")
+    rule = UNSAFE[case][2]
+    write_unsafe(project, case, f"    # squawk: ignore {rule} -- users is empty until launch\n")
+    assert_passed(run_squawk_test(project, tmp_path), PREFERENCES, REVISION)
+
+
+@pytest.mark.parametrize(
+    ("comment", "reason"),
+    [
+        (
+            "# squawk: ignore require-concurrent-index-creation",
+            f"20251201_0000_{REVISION}_by_test.py:18: say why after --",
+        ),
+        (
+            "# squawk: ignore require-concurrent-index-creatoin -- typo",
+            "unused-ignore: unknown name require-concurrent-index-creatoin",
+        ),
+    ],
+    ids=["without-a-reason", "misspelt-rule"],
+)
+def test_a_careless_comment_accepts_nothing(project_copy, tmp_path, comment, reason):
+    project = project_copy("default")
+    write_unsafe(project, "plain-index", f"    {comment}\n")
+    result = run_squawk_test(project, tmp_path)
+    assert result.returncode != 0, output(result)
+    assert f"test_squawk[{REVISION}] FAILED" in output(result)
+    assert reason in output(result), output(result)
+
+
+# --- the CI step lints the same SQL, with the same accepted findings ---------------------
+
+
+def test_the_ci_step_honours_the_comment(project_copy):
+    project = project_copy("default")
+    rule = write_unsafe(project, "plain-index")
+    script = step_scripts(project)[LINT_STEP]
+    result = run_step(project, script, OFFLINE_URL)
+    assert result.returncode != 0, output(result)
+    assert rule in output(result)
+
+    write_unsafe(project, "plain-index", f"    # squawk: ignore {rule} -- empty table\n")
+    result = run_step(project, script, OFFLINE_URL)
+    assert result.returncode == 0, output(result)
+    assert "Found 0 issues in 3 files" in output(result), output(result)
+
+
+# --- only PostgreSQL projects lint with squawk ------------------------------------------
+
+SQUAWK_FILES = (".squawk.toml", "tests/test_squawk.py")
+
+
+@pytest.mark.parametrize("option_set", list(OPTION_SETS))
+def test_only_postgresql_projects_have_squawk(bake, option_set):
+    project = bake(option_set)
+    lints = database_of(option_set) == "postgresql"
+    for name in SQUAWK_FILES:
+        assert (project / name).is_file() is lints, name
+    assert ('"squawk-cli>=' in (project / "pyproject.toml").read_text()) is lints
