@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import sqlalchemy as sa
 
 from .databases import apply_with_client, throwaway_database
-from .projects import alembic, url_for_project
+from .projects import alembic, run, url_for_project
 from .schema import convention_violations, snapshot
 
 # (option set, database): the default project on every database, each variant on its own.
@@ -167,3 +169,27 @@ def test_offline_sql_applies_with_the_database_client_and_matches_online(bake, t
         alembic(project, "upgrade", "head", url=online)
         assert snapshot(offline) == snapshot(online)
         assert head_of(project) in alembic(project, "current", url=offline).stdout
+
+
+PROGRAMMATIC = """
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+config = Config("alembic.ini")
+engine = sa.create_engine({url!r})
+with engine.begin() as connection:
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+    print(sorted(sa.inspect(connection).get_table_names()))
+"""
+
+
+def test_a_connection_handed_over_in_attributes_is_used_as_it_is(bake, tmp_path):
+    project = bake("default")
+    url = f"sqlite:///{tmp_path / 'handed.db'}"
+    # DATABASE_URL names a server that does not exist: only the handed-over connection works.
+    unreachable = sa.make_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    code = PROGRAMMATIC.format(url=url)
+    result = run(project, sys.executable, "-c", code, url=unreachable)
+    assert "'alembic_version', 'targets', 'user_preferences', 'users'" in result.stdout
