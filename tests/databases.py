@@ -82,14 +82,15 @@ def apply_with_client(url: URL, script: Path) -> None:
         command = ["psql", "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", "-f", str(script)]
         command += ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432)]
         command += ["-U", url.username or "postgres", "-d", url.database or ""]
-        stdin = None
+        piped = None
     else:
         client = shutil.which("mariadb") or shutil.which("mysql") or "mariadb"
         command = [client, "-h", url.host or "127.0.0.1", "-P", str(url.port or 3306)]
         command += ["-u", url.username or "root", url.database or ""]
-        stdin = script.open()
+        piped = script
     if not shutil.which(command[0]):
         unavailable(f"applying SQL needs the {command[0]} client on PATH")
     env = {**os.environ, "PGPASSWORD": url.password or "", "MYSQL_PWD": url.password or ""}
-    result = subprocess.run(command, stdin=stdin, capture_output=True, text=True, env=env)
+    with piped.open() if piped else open(os.devnull) as source:
+        result = subprocess.run(command, stdin=source, capture_output=True, text=True, env=env)
     assert result.returncode == 0, f"{command[0]} failed:\n{result.stderr}"

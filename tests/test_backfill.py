@@ -136,7 +136,7 @@ def run_killable(url: sa.engine.URL, pause: float) -> subprocess.Popen:
 
 def test_resumes_after_a_kill_without_changing_a_row_twice(database_url):
     create_items(database_url)
-    process = run_killable(database_url, pause=0.05)
+    process = run_killable(database_url, pause=0.2)  # 30 batches: 6 s to catch it midway
     deadline = time.monotonic() + 60
     sqlite = database_url.get_backend_name() == "sqlite"
     while not sqlite and sum(counters(database_url)) < ROWS // 3:

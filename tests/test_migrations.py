@@ -52,10 +52,7 @@ def test_example_schema_has_the_conventions_names(bake, database_url):
     alembic(project, "upgrade", "head", url=database_url)
     shape = snapshot(database_url)
     assert ("fk_targets_user_id_users", ("user_id",), "users") in shape["targets"]["foreign_keys"]
-    assert "ck_targets_price_not_negative" in shape["targets"]["checks"] or (
-        database_url.get_backend_name() == "mysql"
-        and not shape["targets"]["checks"]  # MariaDB before 10.2 keeps no checks
-    )
+    assert "ck_targets_price_not_negative" in shape["targets"]["checks"]
     index_names = {index[0] for index in shape["users"]["indexes"]}
     assert "ix_users_telegram_id" in index_names
     unique_names = {u[0] for u in shape["users"]["unique"]} | index_names

@@ -111,7 +111,29 @@ def typed(table: TableClause, values: Mapping[str, Any]) -> dict[str, Any]:
     return assignments
 
 
+def session_settings(dialect_name: str, opts: Mapping[str, Any]) -> list[str]:
+    """The batch connection's settings: the migration's timeouts, and a cheaper commit.
+
+    A batch waiting behind an application's row lock gives up after lock_timeout, like
+    the migration's own statements; env.py then retries the revision, which resumes here.
+    """
+    statements = []
+    if dialect_name == "postgresql":
+        # A batch and its resume point commit together, so a crash can lose only whole
+        # batches that a rerun redoes: no need to wait for each WAL flush.
+        statements.append("SET synchronous_commit TO OFF")
+        for name in ("lock_timeout", "statement_timeout"):
+            if name in opts:  # set by alembic-template's env.py
+                statements.append(f"SET {name} = {round(opts[name] * 1000)}")
+    elif dialect_name in ("mysql", "mariadb") and opts.get("lock_timeout"):
+        statements.append(
+            f"SET SESSION innodb_lock_wait_timeout = {max(round(opts['lock_timeout']), 1)}"
+        )
+    return statements
+
+
 def where_clauses(where: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    """`where` as a list to unpack into .where(), empty when there is none."""
     return [] if where is None else [where]
 
 
@@ -154,10 +176,8 @@ class KeysetWalk:
         # Commit what the migration did so far (its locks go with it), then batch on a
         # connection of our own, one transaction per batch.
         with op.get_context().autocommit_block(), bind.engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                # A batch and its resume point commit together, so a crash can lose only
-                # whole batches that a rerun redoes: no need to wait for each WAL flush.
-                connection.exec_driver_sql("SET synchronous_commit TO OFF")
+            for statement in session_settings(connection.dialect.name, op.get_context().opts):
+                connection.exec_driver_sql(statement)
             return self.walk(connection, name, commit=connection.commit)
 
     def walk(self, connection: Connection, name: str, commit: Callable[[], None] | None) -> int:
@@ -202,6 +222,7 @@ class KeysetWalk:
         return max(result.rowcount, 0)
 
     def after(self, last: Any) -> ColumnElement[bool]:
+        """The keys after the last one done (all of them at the start)."""
         return sa.true() if last is None else self.key > last
 
     def batch_end(self, connection: Connection, last: Any) -> Any:
@@ -216,6 +237,7 @@ class KeysetWalk:
         return connection.execute(query).scalar()
 
     def rows_to_do(self, connection: Connection, last: Any) -> int:
+        """How many rows are left, for the progress log's total and time left."""
         query = sa.select(sa.func.count()).select_from(self.table)
         query = query.where(self.after(last), *where_clauses(self.where))
         return connection.execute(query).scalar() or 0
@@ -238,6 +260,7 @@ class KeysetWalk:
         return uuid.UUID(value) if python_type is uuid.UUID else value
 
     def save(self, connection: Connection, name: str, last: Any, done: int) -> None:
+        """Record the resume point, in the batch's own transaction."""
         encoded = json.dumps(last, default=str)
         changed = connection.execute(
             progress_table.update()

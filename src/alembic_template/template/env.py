@@ -60,8 +60,6 @@ SYSTEM_TABLES = (
     "geography_columns",
     "raster_columns",
     "raster_overviews",
-    "topology",  # PostGIS topology, when installed into the public schema
-    "layer",
     "_timescaledb_*",  # TimescaleDB catalogs and chunks
     "_hyper_*",
     "alembic_backfill_progress",  # backfill.py's resume points
@@ -135,7 +133,8 @@ def option_list(value: Any) -> list[str]:
 
 def seconds_option(name: str) -> float:
     """A duration option ("500ms", "3s", "10min", "2h"; a bare number is seconds; 0: off)."""
-    raw = str(read_option(name, f"ALEMBIC_{name.upper()}") or TIMEOUT_DEFAULTS[name]).strip()
+    raw = read_option(name, f"ALEMBIC_{name.upper()}")
+    raw = str(TIMEOUT_DEFAULTS[name] if raw in (None, "") else raw).strip()
     found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|min|h)?", raw)
     if not found:
         raise CommandError(f"{name} = {raw!r} is not a duration: write e.g. 500ms, 3s, 10min, 2h")
@@ -258,15 +257,19 @@ def matches(name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
-def partition_children(connection: Connection | None) -> set[str]:
-    """PostgreSQL partitions reflect as ordinary tables; autogenerate would drop them."""
+def partition_children(connection: Connection | None) -> set[tuple[str | None, str]]:
+    """PostgreSQL partitions reflect as ordinary tables; autogenerate would drop them.
+
+    Keyed (schema, table) as include_name sees them: None for the default schema.
+    """
     if connection is None or connection.dialect.name != "postgresql":
         return set()
     query = sa.text(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relispartition AND n.nspname = current_schema()"
+        "SELECT CASE WHEN n.nspname = current_schema() THEN NULL ELSE n.nspname END, "
+        "c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relispartition"
     )
-    return set(connection.scalars(query))
+    return {(schema, name) for schema, name in connection.execute(query)}
 
 
 def name_filter(connection: Connection | None) -> Any:
@@ -280,7 +283,8 @@ def name_filter(connection: Connection | None) -> Any:
         if type_ == "schema":
             return name is None or not matches(name, SYSTEM_SCHEMAS)
         if type_ == "table":
-            return not matches(name or "", patterns) and name not in partitions()
+            key = (parent_names.get("schema_name"), name)
+            return not matches(name or "", patterns) and key not in partitions()
         return True
 
     return include_name
@@ -366,6 +370,15 @@ def columns_named_in(message: str) -> list[tuple[str, str]]:
     return [(found[1], found[2])] if found else []
 
 
+def later_rev_id(after: str) -> str:
+    """A new revision id sorting after `after`: files of one minute then sort in order."""
+    for _ in range(1000):  # an id given with --rev-id may leave no room: then any will do
+        candidate = rev_id()
+        if candidate > after:
+            return candidate
+    return rev_id()
+
+
 def stairway_scripts(script: ops.MigrationScript, autogenerate: bool) -> list[Any]:
     """Split one revision into three chained ones: expand, backfill, contract."""
     message = script.message or "stairway"
@@ -374,7 +387,7 @@ def stairway_scripts(script: ops.MigrationScript, autogenerate: bool) -> list[An
     for _ in ("backfill", "contract"):
         steps.append(
             ops.MigrationScript(
-                rev_id=rev_id(),
+                rev_id=later_rev_id(steps[-1].rev_id),
                 message=message,
                 upgrade_ops=ops.UpgradeOps([]),
                 downgrade_ops=ops.DowngradeOps([]),
@@ -503,7 +516,7 @@ def split_safe_additions(script: ops.MigrationScript) -> list[ops.MigrationScrip
     steps = [script] if not upgrade.is_empty() else []
     steps.append(
         ops.MigrationScript(
-            rev_id=rev_id() if steps else script.rev_id,
+            rev_id=later_rev_id(script.rev_id) if steps else script.rev_id,
             message=f"{script.message} - indexes and constraints" if steps else script.message,
             upgrade_ops=ops.UpgradeOps([safe_call(o) for o in additions]),
             downgrade_ops=ops.DowngradeOps(removals),
@@ -548,7 +561,8 @@ def timeout_statements(dialect_name: str) -> list[str]:
 def is_lock_timeout(error: sa.exc.DBAPIError) -> bool:
     """PostgreSQL lock_not_available (55P03), MySQL lock wait timeout (1205)."""
     original = error.orig
-    if getattr(original, "sqlstate", None) == "55P03":
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)  # psycopg2
+    if code == "55P03":
         return True
     return bool(getattr(original, "args", None)) and original.args[0] == 1205
 
@@ -609,14 +623,17 @@ class ChangesSinceRevision:
         sa.event.listen(connection, "after_cursor_execute", self.executed)
 
     def executed(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        """Count a statement that changed something other than alembic's own table."""
         words = statement.lstrip().upper()
         if words.startswith(self.CHANGING) and "ALEMBIC_VERSION" not in words:
             self.count += 1
 
     def revision_recorded(self, **kwargs: Any) -> None:
+        """on_version_apply: a revision is done, the next one starts from nothing."""
         self.count = 0
 
     def retry_is_safe(self) -> bool:
+        """Whether running the failed revision again cannot apply anything twice."""
         return self.transactional or self.count == 0
 
 
@@ -649,7 +666,8 @@ def advisory_holder(holder: Connection, lock_name: str) -> str:
             sa.text(
                 "SELECT a.pid, a.application_name, a.client_addr, now() - a.backend_start AS age "
                 "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted "
-                "AND l.locktype = 'advisory' AND l.classid = 0 AND l.objid = :key"
+                "AND l.locktype = 'advisory' AND l.classid = 0 AND l.objid = :key "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
             {"key": ADVISORY_LOCK_KEY},
         ).first()
@@ -669,6 +687,7 @@ def advisory_holder(holder: Connection, lock_name: str) -> str:
 
 
 def try_lock(holder: Connection, lock_name: str) -> bool:
+    """One attempt at the migration lock; never blocks (see migration_lock)."""
     if holder.dialect.name == "postgresql":
         query = sa.text("SELECT pg_try_advisory_lock(:key)")
         return bool(holder.execute(query, {"key": ADVISORY_LOCK_KEY}).scalar())
@@ -746,7 +765,8 @@ def configure_options(dialect_name: str, connection: Connection | None) -> dict[
         "process_revision_directives": plan_revisions,
         "template_args": TEMPLATE_ARGS,
         "transaction_per_migration": True,
-        # Read by safe_ddl.create_index() through op.get_context().opts.
+        # Read by safe_ddl.create_index() and backfill() through op.get_context().opts.
+        "lock_timeout": seconds_option("lock_timeout"),
         "statement_timeout": seconds_option("statement_timeout"),
         "index_statement_timeout": seconds_option("index_statement_timeout"),
     }
