@@ -273,7 +273,7 @@ def test_drop_in_env_names_a_bad_target_metadata(
         ini.write_text(ini.read_text().replace("[alembic]\n", added, 1))
     environment = {"ALEMBIC_TARGET_METADATA": in_environment} if in_environment else {}
     url = sa.make_url(f"sqlite:///{tmp_path / 'shop.db'}")
-    result = alembic(project, "current", url=url, extra_env=environment, check=False)
+    result = alembic(project, "check", url=url, extra_env=environment, check=False)
     line = failure_line(result)
     assert expected in line
     assert "target_metadata" in line

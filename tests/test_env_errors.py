@@ -117,9 +117,23 @@ def test_bad_target_metadata_names_the_option(project_copy, tmp_path, metadata, 
     ini.write_text(re.sub(r"(?m)^target_metadata = .*$\n", "", ini.read_text()))
     env = {"ALEMBIC_TARGET_METADATA": metadata} if metadata else {}
     url = sa.make_url(f"sqlite:///{tmp_path / 'x.db'}")
-    line = failure_line(alembic(project, "current", url=url, extra_env=env, check=False))
+    line = failure_line(alembic(project, "check", url=url, extra_env=env, check=False))
     assert expected in line
     assert "target_metadata" in line
+
+
+def test_applying_revisions_never_imports_the_models(project_copy, tmp_path):
+    project = project_copy("default")
+    # A deploy image may lack the application: break its models and drop the option.
+    (project / "src/trading_bot/models/users.py").write_text("raise ImportError('no app')\n")
+    ini = project / "alembic.ini"
+    ini.write_text(re.sub(r"(?m)^target_metadata = .*$\n", "", ini.read_text()))
+    url = sa.make_url(f"sqlite:///{tmp_path / 'deploy.db'}")
+    alembic(project, "upgrade", "head", url=url)
+    alembic(project, "downgrade", "base", url=url)
+    assert "CREATE TABLE users" in alembic(project, "upgrade", "head", "--sql", url=url).stdout
+    line = failure_line(alembic(project, "check", url=url, check=False))
+    assert line.startswith("FAILED: target_metadata is not set")
 
 
 def test_verbose_option_logs_the_sql(bake, tmp_path):

@@ -318,6 +318,14 @@ def needs_database() -> bool:
     return command != "merge"
 
 
+def needs_metadata() -> bool:
+    """Only autogenerate compares with the models: applying revisions never imports them."""
+    command = running_command()
+    if command == "revision":
+        return bool(config.cmd_opts.autogenerate)
+    return command in ("check", None)  # None: called from code, perhaps to autogenerate
+
+
 def chosen_template() -> str:
     """The kind of revision asked for with -x template=..., checked before any file exists."""
     chosen = context.get_x_argument(as_dictionary=True).get("template", "schema")
@@ -755,7 +763,7 @@ def configure_logging() -> None:
 def configure_options(dialect_name: str, connection: Connection | None) -> dict[str, Any]:
     """The context.configure() options shared by offline and online runs."""
     return {
-        "target_metadata": load_target_metadata() if needs_database() else None,
+        "target_metadata": load_target_metadata() if needs_metadata() else None,
         "compare_type": True,
         "compare_server_default": True,
         "render_as_batch": dialect_name == "sqlite",
