@@ -66,15 +66,19 @@ def seed_user(url: sa.engine.URL) -> None:
 
 
 @contextmanager
-def long_transaction(url: sa.engine.URL, seconds: float) -> Iterator[threading.Thread]:
-    """A transaction that read the users table and stays open for `seconds`."""
+def long_transaction(
+    url: sa.engine.URL, seconds: float, release: threading.Event | None = None
+) -> Iterator[threading.Thread]:
+    """A transaction that read the users table and stays open for `seconds`, or until
+    `release` is set."""
     ready = threading.Event()
+    release = release or threading.Event()
 
     def hold() -> None:
         with engine(url).connect() as connection:
             connection.exec_driver_sql("SELECT * FROM users").all()
             ready.set()
-            time.sleep(seconds)
+            release.wait(seconds)
             connection.rollback()
 
     thread = threading.Thread(target=hold)
@@ -83,7 +87,36 @@ def long_transaction(url: sa.engine.URL, seconds: float) -> Iterator[threading.T
     try:
         yield thread
     finally:
+        release.set()
         thread.join()
+
+
+def wait_until_ddl_queues(url: sa.engine.URL, timeout: float = 60) -> None:
+    """Return once an ALTER TABLE on users waits for its lock (alembic takes a while to start)."""
+    if url.get_backend_name() == "postgresql":
+        query = (
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND query LIKE 'ALTER TABLE users%%'"
+        )
+    else:
+        query = (
+            "SELECT count(*) FROM information_schema.processlist WHERE"
+            " state = 'Waiting for table metadata lock' AND info LIKE 'ALTER TABLE users%%'"
+        )
+    deadline = time.monotonic() + timeout
+    with engine(url).connect() as connection:
+        while not connection.exec_driver_sql(query).scalar():
+            assert time.monotonic() < deadline, "the migration never queued for its lock"
+            connection.rollback()
+            time.sleep(0.05)
+
+
+def in_background(function, *args, **kwargs) -> tuple[threading.Thread, list]:
+    """Run function in a thread; the list receives its result."""
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(function(*args, **kwargs)))
+    thread.start()
+    return thread, result
 
 
 @contextmanager
@@ -136,11 +169,17 @@ def test_lock_timeout_bounds_how_long_writers_wait(project_copy, tmp_path, kind)
         assert max(waits) < 3, f"a writer waited {max(waits):.1f} s behind the migration"
 
         unbounded = {"ALEMBIC_LOCK_TIMEOUT": "0"}
-        with long_transaction(url, seconds=10), writer(url) as waits:
-            time.sleep(0.3)
-            alembic(project, "upgrade", "head", url=url, extra_env=unbounded)
-        # alembic starts in a second or three, then waits out the rest of the 10 s.
-        assert max(waits) > 4, "without a lock timeout the writer should wait it out"
+        release = threading.Event()
+        with long_transaction(url, 60, release), writer(url) as waits:
+            migration, result = in_background(
+                alembic, project, "upgrade", "head", url=url, extra_env=unbounded
+            )
+            wait_until_ddl_queues(url)
+            time.sleep(5)  # the blocker's transaction goes on; so does the queue behind it
+            release.set()
+            migration.join()
+        assert result and result[0].returncode == 0
+        assert max(waits) > 4, "without a lock timeout the writer waits the blocker out"
 
 
 def test_a_revision_is_retried_until_the_lock_is_free(project_copy, tmp_path):
@@ -149,8 +188,16 @@ def test_a_revision_is_retried_until_the_lock_is_free(project_copy, tmp_path):
     with throwaway_database("postgresql", tmp_path) as url:
         alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
         retrying = {"ALEMBIC_LOCK_TIMEOUT": "1s", "ALEMBIC_LOCK_RETRIES": "3"}
-        with long_transaction(url, seconds=4):
-            result = alembic(project, "upgrade", "head", url=url, extra_env=retrying)
+        release = threading.Event()
+        with long_transaction(url, 60, release):
+            migration, results = in_background(
+                alembic, project, "upgrade", "head", url=url, extra_env=retrying
+            )
+            wait_until_ddl_queues(url)
+            time.sleep(1.5)  # past the 1 s lock timeout: the first try has given up
+            release.set()
+            migration.join()
+        (result,) = results
         assert "Lock timeout (ALTER TABLE users ADD COLUMN nickname" in result.stderr
         assert "trying again in 1 s (2 of 4)" in result.stderr
         assert "aaaa00000001 (head)" in alembic(project, "current", url=url).stdout
