@@ -137,6 +137,35 @@ def test_testing_section_runs_as_written_on_postgresql(project_copy):
         execute_autocommit(server, "DROP DATABASE IF EXISTS trading_bot_test WITH (FORCE)")
 
 
+def test_testing_section_runs_as_written_on_mysql(project_copy):
+    project = project_copy("mysql")
+    server = server_url("mysql")
+    block = readme_block(project, "Testing migrations")
+    assert "mysql -u root -e 'CREATE DATABASE trading_bot_test'" in block
+    assert "export DATABASE_URL=mysql+pymysql://root@localhost/trading_bot_test" in block
+    where = f"{server.username}@{server.host}:{server.port or 3306}"
+    block = block.replace("root@localhost", where)
+    client_env = f"MYSQL_HOST={server.host} MYSQL_TCP_PORT={server.port or 3306}"
+    execute_autocommit(server, "DROP DATABASE IF EXISTS trading_bot_test")
+    try:
+        result = shell(project, f"set -e; export {client_env}\n{block}")
+        revisions = len(revision_files(project))
+        assert result.stderr.count("Running upgrade") == 2 * revisions
+        assert result.stderr.count("Running downgrade") == revisions
+    finally:
+        execute_autocommit(server, "DROP DATABASE IF EXISTS trading_bot_test")
+
+
+def test_testing_section_runs_as_written_on_sqlite(project_copy):
+    project = project_copy("sqlite-pyproject")
+    block = readme_block(project, "Testing migrations")
+    assert "export DATABASE_URL=sqlite:///trading_bot_test.db" in block
+    result = shell(project, f"set -e\n{block}")
+    revisions = len(revision_files(project))
+    assert result.stderr.count("Running upgrade") == 2 * revisions
+    assert (project / "trading_bot_test.db").exists()
+
+
 def test_troubleshooting_commands(project_copy, tmp_path):
     project = project_copy("default")
     with throwaway_database("sqlite", tmp_path) as url:
