@@ -435,8 +435,15 @@ def render_safe_call(autogen_context: Any, call: SafeCall) -> str:
 
 
 def safe_call(operation: Any) -> SafeCall | None:
-    """The safe_ddl call for an index or constraint added to an existing table."""
-    if isinstance(operation, ops.CreateIndexOp) and not operation.kw:
+    """The safe_ddl call for an index or constraint added to an existing table.
+
+    None (alembic writes its own operation) for what safe_ddl does not pass on: another
+    schema, a deferrable constraint, dialect options.
+    """
+    options = {key: value for key, value in getattr(operation, "kw", {}).items() if value}
+    if getattr(operation, "schema", None) or set(options) - {"ondelete", "onupdate"}:
+        return None
+    if isinstance(operation, ops.CreateIndexOp):
         columns = [getattr(column, "name", column) for column in operation.columns]
         if not all(isinstance(column, str) for column in columns):
             return None  # an expression index: left to alembic's own rendering
@@ -448,7 +455,6 @@ def safe_call(operation: Any) -> SafeCall | None:
             unique=operation.unique,
         )
     if isinstance(operation, ops.CreateForeignKeyOp):
-        options = {k: v for k, v in operation.kw.items() if k in ("ondelete", "onupdate")}
         return SafeCall(
             "add_foreign_key",
             operation.constraint_name,
