@@ -117,43 +117,46 @@ def readme_block(project: Path, heading: str) -> str:
     return re.search(r"```bash\n(.*?)```", section, re.DOTALL).group(1)
 
 
-def test_testing_section_runs_as_written_on_postgresql(project_copy):
-    project = project_copy("default")
-    server = server_url("postgresql")
+# Per server: the option set, the README's lines, and how to point them at the test server.
+TESTING_SECTIONS = {
+    "postgresql": {
+        "option_set": "default",
+        "create": "createdb trading_bot_test",
+        "url": "export DATABASE_URL=postgresql://postgres@localhost/trading_bot_test",
+        "who": "postgres@localhost",
+        "client": "PGHOST={host} PGPORT={port} PGUSER={user}",
+        "drop": "DROP DATABASE IF EXISTS trading_bot_test WITH (FORCE)",
+    },
+    "mysql": {
+        "option_set": "mysql",
+        "create": "mysql -u root -e 'CREATE DATABASE trading_bot_test'",
+        "url": "export DATABASE_URL=mysql+pymysql://root@localhost/trading_bot_test",
+        "who": "root@localhost",
+        "client": "MYSQL_HOST={host} MYSQL_TCP_PORT={port}",
+        "drop": "DROP DATABASE IF EXISTS trading_bot_test",
+    },
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TESTING_SECTIONS))
+def test_testing_section_runs_as_written_on_a_server(project_copy, kind):
+    facts = TESTING_SECTIONS[kind]
+    project = project_copy(facts["option_set"])
+    server = server_url(kind)
     block = readme_block(project, "Testing migrations")
-    assert "createdb trading_bot_test" in block
-    assert "export DATABASE_URL=postgresql://postgres@localhost/trading_bot_test" in block
-    # Point the block at the test server, keeping its driverless URL form.
-    where = f"{server.username}@{server.host}:{server.port or 5432}"
-    block = block.replace("postgres@localhost", where)
-    client_env = f"PGHOST={server.host} PGPORT={server.port or 5432} PGUSER={server.username}"
-    execute_autocommit(server, "DROP DATABASE IF EXISTS trading_bot_test WITH (FORCE)")
+    assert facts["create"] in block and facts["url"] in block
+    # Point the block at the test server, keeping the README's URL form.
+    port = server.port or {"postgresql": 5432, "mysql": 3306}[kind]
+    block = block.replace(facts["who"], f"{server.username}@{server.host}:{port}")
+    client = facts["client"].format(host=server.host, port=port, user=server.username)
+    execute_autocommit(server, facts["drop"])
     try:
-        result = shell(project, f"set -e; export {client_env}\n{block}")
+        result = shell(project, f"set -e; export {client}\n{block}")
         revisions = len(revision_files(project))
         assert result.stderr.count("Running upgrade") == 2 * revisions
         assert result.stderr.count("Running downgrade") == revisions
     finally:
-        execute_autocommit(server, "DROP DATABASE IF EXISTS trading_bot_test WITH (FORCE)")
-
-
-def test_testing_section_runs_as_written_on_mysql(project_copy):
-    project = project_copy("mysql")
-    server = server_url("mysql")
-    block = readme_block(project, "Testing migrations")
-    assert "mysql -u root -e 'CREATE DATABASE trading_bot_test'" in block
-    assert "export DATABASE_URL=mysql+pymysql://root@localhost/trading_bot_test" in block
-    where = f"{server.username}@{server.host}:{server.port or 3306}"
-    block = block.replace("root@localhost", where)
-    client_env = f"MYSQL_HOST={server.host} MYSQL_TCP_PORT={server.port or 3306}"
-    execute_autocommit(server, "DROP DATABASE IF EXISTS trading_bot_test")
-    try:
-        result = shell(project, f"set -e; export {client_env}\n{block}")
-        revisions = len(revision_files(project))
-        assert result.stderr.count("Running upgrade") == 2 * revisions
-        assert result.stderr.count("Running downgrade") == revisions
-    finally:
-        execute_autocommit(server, "DROP DATABASE IF EXISTS trading_bot_test")
+        execute_autocommit(server, facts["drop"])
 
 
 def test_testing_section_runs_as_written_on_sqlite(project_copy):
