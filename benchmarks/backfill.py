@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from harness import arguments, load_table, migration
+from harness import arguments, loaded_table, migration, report
 
 # isort: split
 # The helper revisions use, found through the path harness set (this file has its name).
@@ -50,12 +50,6 @@ class TransactionClock:
             self.longest = max(self.longest, time.perf_counter() - began)
 
 
-def create_table(engine: sa.engine.Engine, rows: int) -> None:
-    load_table(
-        engine, "bench_items", "price INTEGER NOT NULL", f"(price) SELECT {START_CENTS}", rows
-    )
-
-
 def guide_loop(engine: sa.engine.Engine) -> None:
     """The guide's example: LIMIT/OFFSET pages without ORDER BY, one UPDATE per row."""
     with engine.connect() as connection, migration(connection):
@@ -85,22 +79,23 @@ def single_statement(engine: sa.engine.Engine) -> None:
 
 
 def measure(url: str, name: str, pattern: Callable[[sa.engine.Engine], None], rows: int) -> None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    create_table(engine, rows)
-    clock = TransactionClock(engine)
-    started = time.perf_counter()
-    pattern(engine)
-    seconds = time.perf_counter() - started
-    with engine.connect() as connection:
-        wrong = connection.scalar(
-            sa.select(sa.func.count()).where(items.c.price != START_CENTS * 11 // 10)
-        )
-        connection.exec_driver_sql("DROP TABLE bench_items")
-        connection.commit()
-    print(
-        f"pattern={name} rows={rows} seconds={seconds:.2f} rows_per_s={rows / seconds:.0f} "
-        f"rows_wrong={wrong} longest_txn_ms={clock.longest * 1000:.0f}",
-        flush=True,
+    fill = f"(price) SELECT {START_CENTS}"
+    with loaded_table(url, "bench_items", "price INTEGER NOT NULL", fill, rows) as engine:
+        clock = TransactionClock(engine)
+        started = time.perf_counter()
+        pattern(engine)
+        seconds = time.perf_counter() - started
+        with engine.connect() as connection:
+            wrong = connection.scalar(
+                sa.select(sa.func.count()).where(items.c.price != START_CENTS * 11 // 10)
+            )
+    report(
+        pattern=name,
+        rows=rows,
+        seconds=f"{seconds:.2f}",
+        rows_per_s=f"{rows / seconds:.0f}",
+        rows_wrong=wrong,
+        longest_txn_ms=f"{clock.longest * 1000:.0f}",
     )
 
 

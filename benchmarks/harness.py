@@ -48,6 +48,26 @@ def load_table(engine: sa.engine.Engine, table: str, columns: str, fill: str, ro
 
 
 @contextmanager
+def loaded_table(
+    url: str, table: str, columns: str, fill: str, rows: int
+) -> Iterator[sa.engine.Engine]:
+    """An engine with a fresh loaded table, dropped afterwards however the body ends."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    load_table(engine, table, columns, fill, rows)
+    try:
+        yield engine
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        engine.dispose()
+
+
+def report(**fields: object) -> None:
+    """One result line: pattern=... rows=... and the benchmark's own fields, in order."""
+    print(" ".join(f"{name}={value}" for name, value in fields.items()), flush=True)
+
+
+@contextmanager
 def migration(connection: sa.engine.Connection, **opts: Any) -> Iterator[None]:
     """A revision's setting, as env.py makes it: its own transaction, and op bound to it."""
     context = MigrationContext.configure(

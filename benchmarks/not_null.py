@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from harness import Writer, arguments, load_table, migration, running
+from harness import Writer, arguments, loaded_table, migration, report, running
 from safe_ddl import set_not_null
 
 TABLE = "bench_users"
@@ -35,25 +35,23 @@ def contract_step(connection: sa.engine.Connection) -> None:
 
 
 def measure(url: str, name: str, step: Callable[[sa.engine.Connection], None], rows: int) -> None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     columns = "phone VARCHAR(20), touched INTEGER NOT NULL DEFAULT 0"
-    load_table(engine, TABLE, columns, "(phone) SELECT 'n' || g", rows)
-    try:
-        with running(Writer(url, TABLE, rows)) as writer:
-            time.sleep(0.5)  # the writer's steady state, before the step
-            with engine.connect() as connection:
-                started = time.perf_counter()
-                step(connection)
-                seconds = time.perf_counter() - started
-            time.sleep(0.2)
-    finally:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
-        engine.dispose()
-    print(
-        f"pattern={name} rows={rows} seconds={seconds:.2f} "
-        f"writer_worst_stall_ms={writer.worst * 1000:.0f} writer_updates={writer.updates}",
-        flush=True,
+    with (
+        loaded_table(url, TABLE, columns, "(phone) SELECT 'n' || g", rows) as engine,
+        running(Writer(url, TABLE, rows)) as writer,
+    ):
+        time.sleep(0.5)  # the writer's steady state, before the step
+        with engine.connect() as connection:
+            started = time.perf_counter()
+            step(connection)
+            seconds = time.perf_counter() - started
+        time.sleep(0.2)
+    report(
+        pattern=name,
+        rows=rows,
+        seconds=f"{seconds:.2f}",
+        writer_worst_stall_ms=f"{writer.worst * 1000:.0f}",
+        writer_updates=writer.updates,
     )
 
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from harness import Worker, Writer, arguments, load_table, migration, running
+from harness import Worker, Writer, arguments, loaded_table, migration, report, running
 from safe_ddl import create_index
 
 TABLE = "bench_writer_stall"
@@ -49,7 +49,11 @@ LONG_TRANSACTION_S = 5.0
 # render them (lock_timeout 3s, statement_timeout 10min, index_statement_timeout 2h).
 # Mirrored, not imported: env.py runs a migration when imported.
 TEMPLATE_SESSION = ("SET lock_timeout = 3000", "SET statement_timeout = 600000")
-TEMPLATE_OPTS = {"statement_timeout": 600.0, "index_statement_timeout": 7200.0}
+TEMPLATE_OPTS = {
+    "lock_timeout": 3.0,
+    "statement_timeout": 600.0,
+    "index_statement_timeout": 7200.0,
+}
 # A stock env.py sets nothing and the server's defaults are 0 (off); said explicitly, so
 # that a server configured otherwise does not change the comparison.
 STOCK_SESSION = ("SET lock_timeout = 0", "SET statement_timeout = 0")
@@ -92,31 +96,31 @@ def migrate(engine: sa.engine.Engine, scenario: Scenario) -> str:
 
 
 def measure(url: str, scenario: Scenario, rows: int) -> None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     columns = "email TEXT NOT NULL, touched INTEGER NOT NULL DEFAULT 0"
-    load_table(engine, TABLE, columns, "(email) SELECT 'user' || g || '@example.com'", rows)
-    try:
-        with running(Writer(url, TABLE, rows)) as writer, ExitStack() as holders:
-            time.sleep(0.5)  # the writer's steady state, before the step
-            if scenario.long_transaction:
-                holder = holders.enter_context(running(LongTransaction(url)))
-                holder.ready.wait()
-                if holder.error is not None:
-                    raise holder.error
-            started = time.perf_counter()
-            outcome = migrate(engine, scenario)
-            seconds = time.perf_counter() - started
-            time.sleep(0.2)
-    finally:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
-        engine.dispose()
-    lock_timeout = "3s" if scenario.session == TEMPLATE_SESSION else "none"
-    print(
-        f"pattern={scenario.name} rows={rows} seconds={seconds:.2f} "
-        f"writer_worst_stall_ms={writer.worst * 1000:.0f} writer_updates={writer.updates} "
-        f"lock_timeout={lock_timeout} migration_outcome={outcome}",
-        flush=True,
+    fill = "(email) SELECT 'user' || g || '@example.com'"
+    with (
+        loaded_table(url, TABLE, columns, fill, rows) as engine,
+        running(Writer(url, TABLE, rows)) as writer,
+        ExitStack() as holders,
+    ):
+        time.sleep(0.5)  # the writer's steady state, before the step
+        if scenario.long_transaction:
+            holder = holders.enter_context(running(LongTransaction(url)))
+            holder.ready.wait()
+            if holder.error is not None:
+                raise holder.error
+        started = time.perf_counter()
+        outcome = migrate(engine, scenario)
+        seconds = time.perf_counter() - started
+        time.sleep(0.2)
+    report(
+        pattern=scenario.name,
+        rows=rows,
+        seconds=f"{seconds:.2f}",
+        writer_worst_stall_ms=f"{writer.worst * 1000:.0f}",
+        writer_updates=writer.updates,
+        lock_timeout="3s" if scenario.session == TEMPLATE_SESSION else "none",
+        migration_outcome=outcome,
     )
 
 

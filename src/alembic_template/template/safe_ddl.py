@@ -268,9 +268,11 @@ def index_statement_timeout() -> Iterator[None]:
         yield
         return
     op.execute(f"SET statement_timeout = {round(opts['index_statement_timeout'] * 1000)}")
-    op.execute("SET lock_timeout = 0")
+    if "lock_timeout" in opts:
+        op.execute("SET lock_timeout = 0")
     try:
         yield
     finally:
         op.execute(f"SET statement_timeout = {round(opts['statement_timeout'] * 1000)}")
-        op.execute(f"SET lock_timeout = {round(opts['lock_timeout'] * 1000)}")
+        if "lock_timeout" in opts:
+            op.execute(f"SET lock_timeout = {round(opts['lock_timeout'] * 1000)}")
