@@ -142,3 +142,12 @@ def test_verbose_option_logs_the_sql(bake, tmp_path):
     assert "CREATE TABLE users" in result.stderr
     quiet = alembic(bake("default"), "downgrade", "base", url=url)
     assert "DROP TABLE" not in quiet.stderr
+
+
+def test_a_url_without_a_driver_uses_an_installed_one(bake, tmp_path):
+    # SQLAlchemy's default MySQL driver, mysqlclient, is not installed here: PyMySQL is.
+    with throwaway_database("mysql", tmp_path) as url:
+        driverless = url.set(drivername="mysql")
+        result = alembic(bake("default"), "upgrade", "head", url=driverless)
+        assert "MySQLdb is not installed: using mysql+pymysql" in result.stderr
+        assert "Running upgrade" in result.stderr

@@ -95,6 +95,9 @@ TIMEOUT_DEFAULTS = {
 DEFAULT_LOCK_RETRIES = 3
 DURATION_UNITS = {"ms": 0.001, "s": 1, "min": 60, "h": 3600}
 
+# Drivers for a URL that names none, when SQLAlchemy's default one is not installed.
+FALLBACK_DRIVERS = {"postgresql": ("psycopg",), "mysql": ("pymysql",), "mariadb": ("pymysql",)}
+
 # The session advisory lock every migrator of a PostgreSQL database takes ("alem").
 ADVISORY_LOCK_KEY = 0x616C656D
 # Commands that change the database, and so wait for one another.
@@ -182,19 +185,36 @@ def database_url() -> URL:
 
 
 def create_engine(url: URL) -> Any:
-    """Create a sync or async engine, as the URL's driver requires."""
-    try:
-        if url.get_dialect().is_async:
-            # Imported here: SQLAlchemy's asyncio support needs greenlet, sync URLs do not.
-            from sqlalchemy.ext.asyncio import create_async_engine
+    """Create a sync or async engine, as the URL's driver requires.
 
-            return create_async_engine(url, poolclass=sa.pool.NullPool)
-        return sa.create_engine(url, poolclass=sa.pool.NullPool)
+    A URL naming no driver (postgresql://...) gets SQLAlchemy's default one; where that
+    is not installed (SQLAlchemy 2.0 defaults to psycopg2 and mysqlclient), an installed
+    driver of FALLBACK_DRIVERS is used instead, so the usual driverless URLs work.
+    """
+    try:
+        return engine_for(url)
     except ImportError as error:
+        for driver in FALLBACK_DRIVERS.get(url.drivername, ()):
+            try:
+                engine = engine_for(url.set(drivername=f"{url.drivername}+{driver}"))
+            except ImportError:
+                continue
+            log.info("%s is not installed: using %s+%s", error.name, url.drivername, driver)
+            return engine
         raise CommandError(
             f"the URL's driver needs the module '{error.name}', which is not installed: "
             "install it, or name an installed driver in the URL (dialect+driver://...)"
         ) from None
+
+
+def engine_for(url: URL) -> Any:
+    """An engine without a pool (one migration, one connection), async if the driver is."""
+    if url.get_dialect().is_async:
+        # Imported here: SQLAlchemy's asyncio support needs greenlet, sync URLs do not.
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        return create_async_engine(url, poolclass=sa.pool.NullPool)
+    return sa.create_engine(url, poolclass=sa.pool.NullPool)
 
 
 def connection_error(url: URL, error: Exception) -> CommandError:
