@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
 MIGRATION_TEMPLATES = ROOT / "src" / "alembic_template" / "template"
 # Rendered by `alembic init` only; a baked project has the real alembic.ini/pyproject.toml.
-INIT_ONLY_TEMPLATES = {"alembic.ini.mako", "pyproject.toml.mako"}
+INIT_ONLY_TEMPLATES = {"alembic.ini.mako"}  # rendered by `alembic init` only
 SHARED_WITHOUT_SUFFIX = {"README"}
 EXAMPLE_MODEL_FILES = ("users.py", "targets.py")
 # A Jinja expression, statement or comment that was not rendered. `${{ }}` is a GitHub

@@ -29,7 +29,7 @@ Create Date: 2026-01-01 00:00:00
 
 import sqlalchemy as sa
 from alembic import op
-from safe_ddl import create_index
+from safe_ddl import add_check_constraint, create_index
 
 revision: str = "{rev}"
 down_revision: str | tuple[str, ...] | None = "{down}"
@@ -311,3 +311,22 @@ def test_offline_sql_bounds_its_lock_waits_first(bake):
         extra_env={"DATABASE_URL": "postgresql+psycopg://x@localhost/x"},
     ).stdout
     assert sql.lstrip().startswith("SET lock_timeout = 3000;\n\nSET statement_timeout = 600000;")
+
+
+CHECK = '    add_check_constraint("ck_users_telegram_id_positive", "users", "telegram_id > 0")'
+DROP_CHECK = """    with op.batch_alter_table("users") as batch_op:
+        batch_op.drop_constraint("ck_users_telegram_id_positive", type_="check")"""
+
+
+def test_a_check_constraint_is_added_to_a_table_with_rows(project_copy, database_url):
+    project = project_copy("default")
+    add_revision(project, "aaaa00000001", EXAMPLE_HEAD, CHECK, DROP_CHECK)
+    alembic(project, "upgrade", EXAMPLE_HEAD, url=database_url)
+    seed_user(database_url)
+    alembic(project, "upgrade", "head", url=database_url)
+    assert "ck_users_telegram_id_positive" in snapshot(database_url)["users"]["checks"]
+    violation = pytest.raises(sa.exc.DBAPIError, match="ck_users_telegram_id_positive")
+    with violation, engine(database_url).begin() as connection:
+        connection.exec_driver_sql("INSERT INTO users (id, telegram_id) VALUES ('u9', -1)")
+    alembic(project, "downgrade", EXAMPLE_HEAD, url=database_url)
+    assert "ck_users_telegram_id_positive" not in snapshot(database_url)["users"]["checks"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -125,7 +124,6 @@ def test_bad_package_names_are_refused(name: str, reason: str) -> None:
     assert pre_gen.package_problem(suggestion) is None
 
 
-@pytest.mark.skipif(sys.version_info < (3, 10), reason="sys.stdlib_module_names is 3.10+")
 @pytest.mark.parametrize("name", ["os", "json", "typing", "asyncio", "Email", "cProfile"])
 def test_standard_library_names_are_refused(name: str) -> None:
     error = pre_gen.check("trading-bot", name)
