@@ -1,7 +1,7 @@
 """What the benchmarks share: arguments, tables of N rows, a migration's setting, a writer.
 
-Importing it also puts src/alembic_template/template on sys.path, so that the benchmarks
-import backfill and safe_ddl as revisions do (they live beside env.py, not in a package).
+Importing it also puts the template's migrations folder on sys.path, so that the benchmarks
+import alembic_env_backfill and alembic_env_safe_ddl as revisions do (they live beside env.py, not in a package).
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src/alembic_template/template"))
+sys.path.insert(
+    0, str(Path(__file__).resolve().parent.parent / "{{cookiecutter.project_slug}}" / "migrations")
+)
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

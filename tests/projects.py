@@ -9,6 +9,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+ROOT = Path(__file__).resolve().parent.parent
+# The one source of the migration environment: env.py, its siblings, the revision templates.
+MIGRATIONS = ROOT / "{{cookiecutter.project_slug}}" / "migrations"
+
 # Every supported combination of answers we promise works, by a readable id.
 OPTION_SETS: dict[str, dict[str, object]] = {
     "default": {},

@@ -1,4 +1,4 @@
-"""backfill.py changes every row exactly once, resumes after a crash, on every database."""
+"""backfill() changes every row exactly once, resumes after a crash, on every database."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from alembic.util import CommandError
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "src" / "alembic_template" / "template"
+from .projects import MIGRATIONS
+
+TEMPLATE = MIGRATIONS
 sys.path.insert(0, str(TEMPLATE))
-import backfill as helper  # noqa: E402  (lives beside env.py, not in a package)
+import alembic_env_backfill as helper  # noqa: E402  (lives beside env.py, not in a package)
 
 ROWS = 3000
 items = sa.table(
@@ -116,7 +118,7 @@ sys.path.insert(0, {template!r})
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-import backfill
+import alembic_env_backfill as backfill
 items = sa.table("items", sa.column("id", sa.Integer), sa.column("counter", sa.Integer))
 engine = sa.create_engine({url!r}, poolclass=sa.pool.NullPool)
 with engine.connect() as connection:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .projects import OPTION_SETS, answers
+from .projects import MIGRATIONS, OPTION_SETS, answers
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -22,9 +22,8 @@ else:  # pragma: no cover - the template's tests also run on 3.10
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
-MIGRATION_TEMPLATES = ROOT / "src" / "alembic_template" / "template"
+MIGRATION_TEMPLATES = MIGRATIONS
 # Rendered by `alembic init` only; a baked project has the real alembic.ini/pyproject.toml.
-INIT_ONLY_TEMPLATES = {"alembic.ini.mako"}  # rendered by `alembic init` only
 SHARED_WITHOUT_SUFFIX = {"README"}
 EXAMPLE_MODEL_FILES = ("users.py", "targets.py")
 # A Jinja expression, statement or comment that was not rendered. `${{ }}` is a GitHub
@@ -150,7 +149,6 @@ def test_migration_templates_have_one_source(bake, option_set: str) -> None:
         path.name
         for path in MIGRATION_TEMPLATES.iterdir()
         if path.is_file()
-        and path.name not in INIT_ONLY_TEMPLATES
         and (path.suffix in {".py", ".mako"} or path.name in SHARED_WITHOUT_SUFFIX)
     )
     assert {"env.py", "script.py.mako", "README"} <= set(shared)

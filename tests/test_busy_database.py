@@ -29,7 +29,7 @@ Create Date: 2026-01-01 00:00:00
 
 import sqlalchemy as sa
 from alembic import op
-from safe_ddl import add_check_constraint, create_index
+from alembic_env_safe_ddl import add_check_constraint, create_index
 
 revision: str = "{rev}"
 down_revision: str | tuple[str, ...] | None = "{down}"

@@ -20,11 +20,11 @@ import pytest
 import sqlalchemy as sa
 
 from .databases import throwaway_database
-from .projects import alembic
+from .projects import MIGRATIONS, alembic
 from .test_env_errors import failure_line
 
 ROOT = Path(__file__).resolve().parent.parent
-OUR_ENV = ROOT / "src" / "alembic_template" / "template" / "env.py"
+OUR_ENV = MIGRATIONS / "env.py"
 METADATA = "shop.models:metadata"
 
 # One worker builds the stock project once for every test here (with --dist loadgroup).

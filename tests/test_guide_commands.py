@@ -104,11 +104,11 @@ def test_template_commands(project_copy, tmp_path):
         steps = sorted(
             p.name.rsplit("_", 1)[1] for p in revision_files(project) if "phone" in p.name
         )
-        assert steps == ["backfill.py", "contract.py", "expand.py"]
+        assert steps == ["alembic_env_backfill.py", "contract.py", "expand.py"]
         assert len(shell(project, "alembic heads", url).stdout.strip().splitlines()) == 1
         shell(project, TEMPLATES[1], url)
         (data,) = [p for p in revision_files(project) if "reprice_items" in p.name]
-        assert "from backfill import backfill" in data.read_text()
+        assert "from alembic_env_backfill import backfill" in data.read_text()
 
 
 def readme_block(project: Path, heading: str) -> str:

@@ -2,8 +2,8 @@
 
 The wheel is built from this checkout and installed into a fresh virtual environment
 (once per test session), so every command here runs the installed package, never the
-checkout. What `alembic init` writes is compared byte for byte with the template folder
-and with a baked project, for every file of src/alembic_template/template.
+checkout. What `alembic init` writes is compared byte for byte with the one source, the
+template's migrations folder, and with a baked project, for every file of that folder.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from alembic_template import templates
 from alembic_template.cli import main
 
 from .databases import throwaway_database
-from .projects import run
+from .projects import MIGRATIONS, run
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,7 +36,6 @@ pytestmark = pytest.mark.xdist_group("package")
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "alembic_template"
-TEMPLATE = PACKAGE / "template"
 # Rendered by `alembic init` into the project's config; every other file is copied as is.
 CONFIG_TEMPLATES = {"alembic.ini.mako", "pyproject.toml.mako"}
 CONFIG_FORMATS = ("alembic.ini", "pyproject.toml")
@@ -71,18 +70,21 @@ orders = sa.Table(
 
 
 def copied_files() -> list[str]:
-    """What `alembic init` copies into migrations/: the template folder's files, as they are."""
-    names = [p.name for p in TEMPLATE.iterdir() if p.is_file() and p.name not in CONFIG_TEMPLATES]
-    return sorted(names)
+    """What `alembic init` copies into migrations/: the top-level files of the one source."""
+    return sorted(p.name for p in MIGRATIONS.iterdir() if p.is_file())
 
 
 def source_files() -> dict[str, Path]:
-    """Every file of the package source, by its path inside the wheel."""
-    return {
+    """Every file of the package source and of the one migrations folder, by wheel path."""
+    package = {
         path.relative_to(PACKAGE.parent).as_posix(): path
         for path in PACKAGE.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
+    migrations = {
+        f"alembic_template/migrations/{name}": MIGRATIONS / name for name in copied_files()
+    }
+    return {**package, **migrations}
 
 
 @dataclass
@@ -133,7 +135,6 @@ def test_wheel_carries_every_package_file_from_its_one_source(installed):
         packaged = {name: wheel.read(name) for name in names if ".dist-info/" not in name}
         (entry_points,) = [wheel.read(name) for name in names if name.endswith("entry_points.txt")]
     sources = source_files()
-    assert {f"alembic_template/template/{name}" for name in copied_files()} <= set(sources)
     assert set(packaged) == set(sources)
     for name, path in sources.items():
         assert packaged[name] == path.read_bytes(), f"{name} in the wheel differs from {path}"
@@ -144,9 +145,11 @@ def test_path_prints_the_installed_template(installed, tmp_path):
     printed = installed.run(tmp_path, "alembic-template", "path").stdout.strip()
     folder = Path(printed)
     assert folder.is_absolute() and (folder / "env.py").is_file()
-    assert folder.resolve().is_relative_to(installed.venv.resolve()), "not the installed copy"
-    for name in [*copied_files(), "alembic.ini.mako"]:
-        assert (folder / name).read_bytes() == (TEMPLATE / name).read_bytes(), name
+    env_py = (folder / "env.py").resolve()
+    assert env_py.is_relative_to(installed.venv.resolve()), f"not the installed copy: {env_py}"
+    assert {path.name for path in folder.iterdir()} == {*copied_files(), "alembic.ini.mako"}
+    for name in copied_files():
+        assert (folder / name).read_bytes() == (MIGRATIONS / name).read_bytes(), name
     as_module = installed.run(tmp_path, "python", "-m", "alembic_template", "path").stdout
     assert as_module.strip() == printed
 
@@ -155,7 +158,7 @@ def test_path_prints_the_installed_template(installed, tmp_path):
     ).stdout.strip()
     names = {path.name for path in Path(pyproject).iterdir()}
     assert names == {*copied_files(), *CONFIG_TEMPLATES}
-    assert (Path(pyproject) / "env.py").read_bytes() == (TEMPLATE / "env.py").read_bytes()
+    assert (Path(pyproject) / "env.py").read_bytes() == (MIGRATIONS / "env.py").read_bytes()
 
 
 def test_version_names_both_packages(installed, tmp_path):
@@ -166,7 +169,7 @@ def test_version_names_both_packages(installed, tmp_path):
 
 def test_list_templates_shows_ours_beside_alembics(installed, tmp_path):
     listed = installed.run(tmp_path, "alembic-template", "list_templates").stdout.splitlines()
-    synopsis = (TEMPLATE / "README").read_text().splitlines()[0]
+    synopsis = (MIGRATIONS / "README").read_text().splitlines()[0]
     assert f"alembic-template - {synopsis}" in listed
     assert f"alembic-template-pyproject - {synopsis}" in listed
     assert "generic - Generic single-database configuration." in listed
@@ -230,7 +233,7 @@ def test_init_writes_the_template_byte_for_byte(installed, bake, tmp_path, route
     baked = bake("default") / "migrations"
     for name in copied_files():
         written = (migrations / name).read_bytes()
-        assert written == (TEMPLATE / name).read_bytes(), f"{name} differs from the template"
+        assert written == (MIGRATIONS / name).read_bytes(), f"{name} differs from the source"
         assert written == (baked / name).read_bytes(), f"{name} differs from a baked project"
     if config_format == "alembic.ini":
         check_ini_config(project, bake("default"))
@@ -323,9 +326,9 @@ def test_other_templates_still_init_through_the_wrapper(tmp_path, monkeypatch):
 def test_combined_folder_follows_the_template_folder(tmp_path, monkeypatch):
     """A template file added later shows up at once; a damaged folder is built again."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    template = tmp_path / "template"
-    shutil.copytree(TEMPLATE, template, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(templates, "TEMPLATE_DIR", template)
+    template = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, template, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(templates, "CHECKOUT_MIGRATIONS_DIR", template)
     first = templates.template_path("pyproject.toml")
     assert {path.name for path in first.iterdir()} == {*copied_files(), *CONFIG_TEMPLATES}
 

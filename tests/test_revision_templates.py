@@ -62,7 +62,7 @@ def test_schema_and_data_templates_write_lint_clean_revisions(project_copy, kind
     (written,) = [p for p in revisions(project) if f"a_{kind}_change" in p.name]
     text = written.read_text()
     assert 'revision: str = "' in text and "down_revision: str | tuple[str, ...] | None" in text
-    assert ("from backfill import backfill" in text) == (kind == "data")
+    assert ("from alembic_env_backfill import backfill" in text) == (kind == "data")
     assert "import trading_bot" not in text
     run(project, str(Path(sys.executable).parent / "ruff"), "check", "--no-cache", str(written))
 

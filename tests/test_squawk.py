@@ -114,7 +114,7 @@ UNSAFE = {
         'op.create_index("ix_users_username_plain", "users", ["username"])',
         'op.drop_index("ix_users_username_plain", table_name="users")',
         "require-concurrent-index-creation",
-        "safe_ddl.create_index(name, table, columns) (CREATE INDEX CONCURRENTLY)",
+        "alembic_env_safe_ddl.create_index(name, table, columns) (CREATE INDEX CONCURRENTLY)",
     ),
     "required-column": (
         'op.add_column("users", sa.Column("phone", sa.String(20), nullable=False))',
@@ -126,7 +126,7 @@ UNSAFE = {
         'op.alter_column("users", "username", nullable=False, existing_type=sa.String(64))',
         'op.alter_column("users", "username", nullable=True, existing_type=sa.String(64))',
         "adding-not-nullable-field",
-        "safe_ddl.set_not_null(table, column)",
+        "alembic_env_safe_ddl.set_not_null(table, column)",
     ),
     "type-change": (
         'op.alter_column("targets", "title", type_=sa.Text(), existing_type=sa.String(200))',

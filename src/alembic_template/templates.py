@@ -1,15 +1,21 @@
 """Where the migration environment templates are, for `alembic init`.
 
-Two templates, as alembic itself has `generic` and `pyproject`:
+The migration environment (env.py, its alembic_env_*.py siblings, the revision templates
+and README) has one source: the cookiecutter template's ``migrations/`` folder, which the
+wheel carries as ``alembic_template/migrations`` (pyproject.toml's force-include). Real
+files there, not links, so that a checkout without symbolic links still bakes.
 
-- ``alembic-template``: the folder ``template/`` as it is. It holds env.py and every
-  migration template (the one source of them) and an ``alembic.ini.mako`` with all the
-  options, so stock ``alembic init -t <that folder>`` writes an alembic.ini project.
-- ``alembic-template-pyproject``: the same files, but the config templates of
-  ``pyproject_config/``: options in pyproject.toml's ``[tool.alembic]``, logging in
-  alembic.ini. They cannot sit in ``template/``: ``alembic init`` renders every
-  ``alembic.ini.mako`` and ``pyproject.toml.mako`` it finds, so the alembic.ini route
-  would then write both configs. This variant is assembled as a folder of links.
+Two templates, as alembic itself has `generic` and `pyproject`, each those files plus the
+config templates of one format:
+
+- ``alembic-template``: ``config_ini/``, every option in alembic.ini;
+- ``alembic-template-pyproject``: ``config_pyproject/``, options in pyproject.toml's
+  ``[tool.alembic]``, logging in alembic.ini. ``alembic init`` renders every
+  ``alembic.ini.mako`` and ``pyproject.toml.mako`` it finds, so the formats need folders
+  of their own.
+
+Both are assembled as folders of links beside alembic's own templates (see
+combined_template_directory).
 """
 
 from __future__ import annotations
@@ -23,22 +29,30 @@ from pathlib import Path
 import alembic
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATE_DIR = PACKAGE_DIR / "template"
-PYPROJECT_CONFIG_DIR = PACKAGE_DIR / "pyproject_config"
-
-# The files `alembic init` renders into the project instead of copying them.
-CONFIG_TEMPLATES = ("alembic.ini.mako", "pyproject.toml.mako")
-
-CONFIG_FORMATS = ("alembic.ini", "pyproject.toml")
+# In a checkout (or an editable install) the package sits in src/ of the template repo.
+CHECKOUT_MIGRATIONS_DIR = (
+    PACKAGE_DIR.parent.parent / "{{cookiecutter.project_slug}}" / "migrations"
+)
+CONFIG_DIRS = {
+    "alembic.ini": PACKAGE_DIR / "config_ini",
+    "pyproject.toml": PACKAGE_DIR / "config_pyproject",
+}
+CONFIG_FORMATS = tuple(CONFIG_DIRS)
 TEMPLATE_NAMES = {
     "alembic.ini": "alembic-template",
     "pyproject.toml": "alembic-template-pyproject",
 }
 
 
+def migrations_dir() -> Path:
+    """The one source of the migration environment: the wheel's copy, else the checkout's."""
+    packaged = PACKAGE_DIR / "migrations"
+    return packaged if (packaged / "env.py").is_file() else CHECKOUT_MIGRATIONS_DIR
+
+
 def template_files(directory: Path) -> list[Path]:
     """The top-level files of a template folder: `alembic init` skips subfolders."""
-    return sorted(path for path in directory.iterdir() if path.is_file())
+    return sorted(path for path in directory.iterdir() if path.is_file() and path.suffix != ".pyc")
 
 
 def alembic_templates() -> dict[str, Path]:
@@ -50,12 +64,10 @@ def alembic_templates() -> dict[str, Path]:
 def listing() -> dict[str, Path]:
     """Every entry of the combined template folder, relative path to its source."""
     entries = dict(alembic_templates())
-    entries[TEMPLATE_NAMES["alembic.ini"]] = TEMPLATE_DIR
-    pyproject = TEMPLATE_NAMES["pyproject.toml"]
-    for source in template_files(TEMPLATE_DIR) + template_files(PYPROJECT_CONFIG_DIR):
-        if source.parent == TEMPLATE_DIR and source.name in CONFIG_TEMPLATES:
-            continue
-        entries[f"{pyproject}/{source.name}"] = source
+    migration_files = template_files(migrations_dir())
+    for config_format, name in TEMPLATE_NAMES.items():
+        for source in migration_files + template_files(CONFIG_DIRS[config_format]):
+            entries[f"{name}/{source.name}"] = source
     return entries
 
 
@@ -102,7 +114,7 @@ def combined_template_directory() -> Path:
     """A folder listing alembic's templates and ours side by side, built once and reused.
 
     alembic reads templates from one folder (Config.get_template_directory) and has no
-    plugin hook for more. Links to alembic's folders and to ours make that one folder
+    plugin hook for more. Links to alembic's folders and to our files make that one folder
     without copying or patching anything (turning `-t NAME` into an absolute path would
     serve `init` but not `list_templates`, which lists one folder). It is built in a
     scratch folder and renamed into place, so concurrent runs never see half of one.
@@ -128,6 +140,4 @@ def template_path(config_format: str = "alembic.ini") -> Path:
     """The folder to give stock `alembic init -t` for a config format."""
     if config_format not in CONFIG_FORMATS:
         raise ValueError(f"config format must be one of {', '.join(CONFIG_FORMATS)}")
-    if config_format == "alembic.ini":
-        return TEMPLATE_DIR
     return combined_template_directory() / TEMPLATE_NAMES[config_format]

@@ -1,6 +1,6 @@
 """Batched, resumable backfills for data migrations, correct on big and busy tables.
 
-    from backfill import backfill
+    from alembic_env_backfill import backfill
 
     users = sa.table("users", sa.column("id", sa.Integer), sa.column("phone", sa.String))
     backfill(users, values={"phone": ""}, where=users.c.phone.is_(None))

@@ -1,6 +1,6 @@
 """Schema changes that stay safe on a busy production database, whatever the dialect.
 
-    from safe_ddl import create_index, set_not_null
+    from alembic_env_safe_ddl import create_index, set_not_null
 
     def upgrade() -> None:
         create_index("ix_users_email", "users", ["email"])

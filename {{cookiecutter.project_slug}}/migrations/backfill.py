@@ -1,1 +1,0 @@
-../../src/alembic_template/template/backfill.py
