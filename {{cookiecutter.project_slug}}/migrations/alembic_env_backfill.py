@@ -31,6 +31,8 @@ from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Executable, TableClause
 
+from alembic_env_locks import timeout_statements
+
 log = logging.getLogger("alembic.backfill")
 
 DEFAULT_BATCH_SIZE = 20_000
@@ -122,14 +124,9 @@ def session_settings(dialect_name: str, opts: Mapping[str, Any]) -> list[str]:
         # A batch and its resume point commit together, so a crash can lose only whole
         # batches that a rerun redoes: no need to wait for each WAL flush.
         statements.append("SET synchronous_commit TO OFF")
-        for name in ("lock_timeout", "statement_timeout"):
-            if name in opts:  # set by alembic-template's env.py
-                statements.append(f"SET {name} = {round(opts[name] * 1000)}")
-    elif dialect_name in ("mysql", "mariadb") and opts.get("lock_timeout"):
-        statements.append(
-            f"SET SESSION innodb_lock_wait_timeout = {max(round(opts['lock_timeout']), 1)}"
-        )
-    return statements
+    # Set by alembic-template's env.py; absent under an env.py of another origin.
+    lock, statement = opts.get("lock_timeout"), opts.get("statement_timeout")
+    return statements + timeout_statements(dialect_name, lock, statement, waits_for="rows")
 
 
 def where_clauses(where: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:

@@ -25,6 +25,8 @@ import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
 
+from alembic_env_locks import timeout_statements
+
 
 def set_not_null(table: str, column: str, existing_type: Any = None) -> None:
     """Make a column NOT NULL.
@@ -267,12 +269,13 @@ def index_statement_timeout() -> Iterator[None]:
     if "index_statement_timeout" not in opts:  # an env.py of another origin
         yield
         return
-    op.execute(f"SET statement_timeout = {round(opts['index_statement_timeout'] * 1000)}")
-    if "lock_timeout" in opts:
-        op.execute("SET lock_timeout = 0")
+    dialect = op.get_context().dialect.name
+    lock = 0 if "lock_timeout" in opts else None
+    for statement in timeout_statements(dialect, lock, opts["index_statement_timeout"]):
+        op.execute(statement)
     try:
         yield
     finally:
-        op.execute(f"SET statement_timeout = {round(opts['statement_timeout'] * 1000)}")
-        if "lock_timeout" in opts:
-            op.execute(f"SET lock_timeout = {round(opts['lock_timeout'] * 1000)}")
+        lock = opts.get("lock_timeout")
+        for statement in timeout_statements(dialect, lock, opts["statement_timeout"]):
+            op.execute(statement)
