@@ -1,23 +1,15 @@
-"""${message}
-
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
-
+<%namespace name="header" file="revision_header.py.mako"/>\
+<%header:docstring>\
 A data migration. The tables it touches are declared below with SQLAlchemy Core as they
 are at this revision: never import the application's models, which move on while this file
 must not. backfill() changes a big table in key ranges, one committed batch at a time.
-"""
+</%header:docstring>
 
 import sqlalchemy as sa
 from alembic import op
 from alembic_env_backfill import backfill
 
-# revision identifiers, used by Alembic.
-revision: str = ${repr(up_revision)}
-down_revision: str | tuple[str, ...] | None = ${repr(down_revision)}
-branch_labels: str | tuple[str, ...] | None = ${repr(branch_labels)}
-depends_on: str | tuple[str, ...] | None = ${repr(depends_on)}
+<%header:identifiers/>
 
 # TODO: the table this migration changes, with its key and the columns it reads or writes.
 items = sa.table(

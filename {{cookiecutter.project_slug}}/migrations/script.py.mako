@@ -1,38 +1,35 @@
 <%doc>
-    The schema revision, and the dispatcher for the other kinds: with
-    `alembic -x template=data revision -m "..."` env.py passes migration_template="data"
-    and data.py.mako, beside this file, is rendered instead. alembic renders this file
-    with no template lookup, so the lookup is made here.
-</%doc>
+    The schema revision, and the entry point for every kind. alembic renders this file
+    with no template lookup, so it makes one over its own directory and renders the
+    chosen kind through it: this file again for schema, or with
+    `alembic -x template=data revision -m "..."` (env.py passes migration_template="data")
+    data.py.mako beside it. Through the lookup each kind can include
+    revision_header.py.mako, which needs one.
+</%doc>\
 <%!
     from pathlib import Path
 
     from mako.lookup import TemplateLookup
 %>\
-% if context.get("migration_template", "schema") != "schema":
+<%namespace name="header" file="revision_header.py.mako"/>\
+% if self.template.lookup is None:
 <%
     lookup = TemplateLookup(directories=[str(Path(self.template.filename).parent)])
-    sibling = lookup.get_template(migration_template + ".py.mako")
+    kind = context.get("migration_template", "schema")
+    chosen = lookup.get_template("script.py.mako" if kind == "schema" else kind + ".py.mako")
 %>\
-${sibling.render(**context.kwargs)}\
+${chosen.render(**context.kwargs)}\
 % else:
-"""${message}
-
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
-
-"""
+${schema_revision()}\
+% endif
+<%def name="schema_revision()">\
+<%header:docstring/>
 
 import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
 
-# revision identifiers, used by Alembic.
-revision: str = ${repr(up_revision)}
-down_revision: str | tuple[str, ...] | None = ${repr(down_revision)}
-branch_labels: str | tuple[str, ...] | None = ${repr(branch_labels)}
-depends_on: str | tuple[str, ...] | None = ${repr(depends_on)}
+<%header:identifiers/>
 
 
 def upgrade() -> None:
@@ -43,4 +40,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Return the schema to the previous revision."""
     ${downgrades if downgrades else "pass"}
-% endif
+</%def>\

@@ -1,7 +1,8 @@
 <%doc>
     One step of a stairway: env.py plans three chained revisions (expand, backfill,
     contract) and passes, per revision id, the phase and the (table, column) pairs.
-</%doc>
+</%doc>\
+<%namespace name="header" file="revision_header.py.mako"/>\
 <%
     step = stairway.get(up_revision) or {"phase": "expand", "columns": []}
     phase = step["phase"]
@@ -9,12 +10,7 @@
     number = ["expand", "backfill", "contract"].index(phase) + 1
     names = ", ".join(f"{table}.{column}" for table, column in columns)
 %>\
-"""${message}
-
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
-
+<%header:docstring>\
 Stairway step ${number} of 3, ${phase}: \
 % if phase == "expand":
 add ${names} as nullable, so that the running
@@ -26,7 +22,7 @@ before the expand step (the new code writes it for new rows).
 make ${names} NOT NULL once every row has a value;
 on PostgreSQL without holding an exclusive lock while the table is scanned.
 % endif
-"""
+</%header:docstring>
 
 import sqlalchemy as sa
 from alembic import op
@@ -37,11 +33,7 @@ from alembic_env_safe_ddl import drop_not_null, set_not_null
 % endif
 ${imports if imports else ""}
 
-# revision identifiers, used by Alembic.
-revision: str = ${repr(up_revision)}
-down_revision: str | tuple[str, ...] | None = ${repr(down_revision)}
-branch_labels: str | tuple[str, ...] | None = ${repr(branch_labels)}
-depends_on: str | tuple[str, ...] | None = ${repr(depends_on)}
+<%header:identifiers/>
 % if phase == "backfill":
 % for table in sorted({table for table, _ in columns}):
 
