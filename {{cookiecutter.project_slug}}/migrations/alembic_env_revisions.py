@@ -145,6 +145,13 @@ def render_safe_call(autogen_context: Any, call: SafeCall) -> str:
     return f"{call.function}({', '.join(arguments)})"
 
 
+def column_name(column: Any) -> str | None:
+    """A plain column's name; None for an expression (a function also has a .name)."""
+    if isinstance(column, str):
+        return column
+    return column.name if isinstance(column, sa.sql.expression.ColumnClause) else None
+
+
 def safe_call(operation: Any) -> SafeCall | None:
     """The safe step for an index or constraint added to an existing table.
 
@@ -155,8 +162,8 @@ def safe_call(operation: Any) -> SafeCall | None:
     if getattr(operation, "schema", None) or set(options) - {"ondelete", "onupdate"}:
         return None
     if isinstance(operation, ops.CreateIndexOp):
-        columns = [getattr(column, "name", column) for column in operation.columns]
-        if not all(isinstance(column, str) for column in columns):
+        columns = [column_name(column) for column in operation.columns]
+        if None in columns:
             return None  # an expression index: left to alembic's own rendering
         return SafeCall(
             "create_index",
