@@ -21,8 +21,22 @@ PACKAGE_NAME_JSON = r""" {{ cookiecutter.package_name | tojson }} """
 # A directory name and a distribution name (PEP 508) at once, kept lowercase.
 SLUG_PATTERN = re.compile(r"[a-z](?:[a-z0-9_-]*[a-z0-9])?")
 PACKAGE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Importing the project's package must not hide a module the project itself imports.
-SHADOWED_MODULES = frozenset({"alembic", "sqlalchemy", "mako", "migrations", "test", "tests"})
+# Importing the project's package must not hide a module the project itself imports:
+# its libraries and drivers, and its own top-level folders. Compared case-insensitively.
+SHADOWED_MODULES = frozenset(
+    {
+        *("alembic", "sqlalchemy", "mako", "greenlet"),
+        *("psycopg", "psycopg2", "pymysql", "MySQLdb", "asyncpg", "aiomysql", "aiosqlite"),
+        *("pytest", "pytest_alembic", "ruff"),
+        *("migrations", "test", "tests"),
+    }
+)
+SHADOWED_BY_LOWERCASE = {module.lower(): module for module in SHADOWED_MODULES}
+# migrations/ is on sys.path beside src/, so its modules and the package share one namespace:
+# env.py, every alembic_env_*.py (a prefix, so a new module is covered without a change
+# here), and backfill and safe_ddl, the names those helpers had in older projects.
+MIGRATION_MODULES = frozenset({"env", "backfill", "safe_ddl"})
+MIGRATION_PREFIX = "alembic_env_"
 STDLIB_MODULES = frozenset(name.lower() for name in getattr(sys, "stdlib_module_names", ()))
 FALLBACK_SLUG = "my-project"
 
@@ -44,8 +58,11 @@ def suggest_package(name: str) -> str:
     candidate = "_".join(ascii_words(name)).lstrip("0123456789_")
     if not candidate:
         return suggest_slug(name).replace("-", "_")
-    # A keyword or a shadowing name stays recognisable with a suffix: class_db, alembic_db.
-    return f"{candidate}_db" if package_problem(candidate) else candidate
+    # A refused name stays recognisable: class_db, alembic_db, my_alembic_env_locks.
+    for option in (candidate, f"{candidate}_db", f"my_{candidate}"):
+        if not package_problem(option):
+            return option
+    return FALLBACK_SLUG.replace("-", "_")
 
 
 def slug_problem(slug: str) -> str | None:
@@ -71,8 +88,19 @@ def package_problem(name: str) -> str | None:
         )
     if keyword.iskeyword(name):
         return f"package_name {name!r} is a Python keyword"
-    if name.lower() in SHADOWED_MODULES:
-        return f"package_name {name!r} would shadow the {name.lower()!r} module the project uses"
+    if name.lower() in MIGRATION_MODULES:
+        return (
+            f"package_name {name!r} would shadow the {name.lower()!r} module of the "
+            "migration environment"
+        )
+    if name.lower().startswith(MIGRATION_PREFIX):
+        return (
+            f"package_name {name!r} starts with {MIGRATION_PREFIX!r}, the prefix of the "
+            "migration environment's modules"
+        )
+    if name.lower() in SHADOWED_BY_LOWERCASE:
+        module = SHADOWED_BY_LOWERCASE[name.lower()]
+        return f"package_name {name!r} would shadow the {module!r} module the project uses"
     if name.lower() in STDLIB_MODULES:
         return f"package_name {name!r} would shadow the standard library module {name.lower()!r}"
     return None

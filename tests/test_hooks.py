@@ -15,6 +15,7 @@ from cookiecutter.utils import create_env_with_context
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = ROOT / "hooks"
+MIGRATIONS = ROOT / "{{cookiecutter.project_slug}}" / "migrations"
 # The last part of every error line: the name the person could type instead.
 SUGGESTION = re.compile(r"; type a name such as (\S+) instead$")
 
@@ -106,7 +107,14 @@ def test_valid_package_names_pass(name: str) -> None:
         ("alembic", "shadow"),
         ("SQLAlchemy", "shadow"),
         ("Mako", "shadow"),
+        ("psycopg", "shadow"),
+        ("mysqldb", "'MySQLdb' module the project uses"),
+        ("Pytest_Alembic", "shadow"),
         ("migrations", "shadow"),
+        ("env", "'env' module of the migration environment"),
+        ("Backfill", "'backfill' module of the migration environment"),
+        ("alembic_env_backfill", "prefix of the migration environment's modules"),
+        ("Alembic_Env_Audit", "prefix of the migration environment's modules"),
         ("test", "shadow"),
         ("tests", "shadow"),
         ("my-pkg", "not a Python identifier"),
@@ -139,6 +147,8 @@ def test_standard_library_names_are_refused(name: str) -> None:
         ("1abc", "abc_db"),  # abc is a standard library module
         ("class", "class_db"),
         ("alembic", "alembic_db"),
+        ("env", "env_db"),
+        ("alembic_env_locks", "my_alembic_env_locks"),
         ("json", "json_db"),
         ("Crème Brûlée", "creme_brulee"),
         ("", "my_project"),
@@ -146,6 +156,24 @@ def test_standard_library_names_are_refused(name: str) -> None:
 )
 def test_package_suggestions(name: str, suggestion: str) -> None:
     assert pre_gen.suggest_package(name) == suggestion
+
+
+def migration_modules() -> list[str]:
+    """The modules a baked project ships in migrations/, which is on its sys.path."""
+    return sorted(path.stem for path in MIGRATIONS.glob("*.py"))
+
+
+def test_every_module_of_the_migration_environment_is_refused() -> None:
+    modules = migration_modules()
+    assert "env" in modules and len(modules) > 1
+    for module in modules:
+        error = pre_gen.check("trading-bot", module)
+        assert_error_line(error)
+        assert "migration environment" in error, error
+    # Every other module carries the prefix, so one added later is refused with no change.
+    unprefixed = {m for m in modules if not m.startswith(pre_gen.MIGRATION_PREFIX)}
+    assert unprefixed <= pre_gen.MIGRATION_MODULES, unprefixed
+    assert pre_gen.package_problem(pre_gen.MIGRATION_PREFIX + "added_later")
 
 
 def test_a_bad_slug_is_reported_before_the_package_name() -> None:
@@ -185,6 +213,26 @@ def test_rendered_pre_gen_refuses_a_hostile_slug_in_one_line(tmp_path: Path, cap
     err = capsys.readouterr().err
     assert err.endswith("\n")
     assert_error_line(err.removesuffix("\n"))
+
+
+# Every name the hook refuses because the project would import something else by it.
+REFUSED_NAMES = sorted(
+    {*pre_gen.MIGRATION_MODULES, *migration_modules(), *pre_gen.SHADOWED_MODULES}, key=str.lower
+)
+
+
+@pytest.mark.parametrize("name", REFUSED_NAMES)
+def test_baking_a_refused_package_name_stops_with_one_error_line(
+    cookies, tmp_path: Path, capfd, name: str
+) -> None:
+    result = cookies.bake(extra_context={"package_name": name})
+    assert result.exit_code != 0
+    assert list((tmp_path / "cookies").glob("*/*")) == [], "a project was left on disk"
+    lines = capfd.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    assert_error_line(lines[0])
+    assert f"package_name {name!r} " in lines[0]
+    assert "migration environment" in lines[0] or "module the project uses" in lines[0]
 
 
 # --- post_gen_project ------------------------------------------------------------------
