@@ -5,8 +5,8 @@
 
 [alembic]
 script_location = ${script_location}
-# Revision files sort by creation time: 20251119_1200_<rev>_<message>.py
-file_template = %%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s
+# Revision files sort by creation time: 20251119_120000_<rev>_<message>.py
+file_template = %%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d%%(second).2d_%%(rev)s_%%(slug)s
 # Your package is imported from this file's folder or its src/ folder; helpers that
 # revisions import (backfill) from the migrations folder.
 ## (Mako turns %% at the start of a line into %; this comment is Mako's, not copied.)
