@@ -40,27 +40,35 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
+from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
 
 # The alembic_env_* modules sit beside this file (revisions find them through
 # prepend_sys_path; env.py does not depend on it).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from alembic_env_autogenerate import load_target_metadata, marked_to_skip, name_filter
-from alembic_env_config import (
-    Settings,
-    configure_logging,
-    connection_error,
-    is_true,
-    make_engine,
-)
-from alembic_env_locks import (
-    ChangesSinceRevision,
-    migration_lock,
-    run_with_retries,
-    timeout_statements,
-)
-from alembic_env_revisions import chosen_template, revision_planner, template_arguments
+try:
+    from alembic_env_autogenerate import load_target_metadata, marked_to_skip, name_filter
+    from alembic_env_config import (
+        Settings,
+        configure_logging,
+        connection_error,
+        is_true,
+        make_engine,
+    )
+    from alembic_env_locks import (
+        ChangesSinceRevision,
+        migration_lock,
+        run_with_retries,
+        timeout_statements,
+    )
+    from alembic_env_revisions import chosen_template, revision_planner, template_arguments
+except ModuleNotFoundError as missing:
+    if not str(missing.name).startswith("alembic_env_"):
+        raise
+    raise CommandError(
+        f"{missing.name}.py is missing beside env.py: copy every alembic_env_*.py file "
+        "from alembic-template with it"
+    ) from None
 
 config = context.config
 settings = Settings(config)
