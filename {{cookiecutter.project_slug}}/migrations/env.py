@@ -246,8 +246,9 @@ plan_revisions = revision_planner(
 )
 # The migration's timeouts, for the safe steps and backfill() to read from the context.
 TIMEOUTS = {
-    name: settings.seconds(name)
-    for name in ("lock_timeout", "statement_timeout", "index_statement_timeout")
+    "lock_timeout": settings.seconds("lock_timeout"),
+    "statement_timeout": settings.seconds("statement_timeout"),
+    "index_statement_timeout": settings.seconds("index_statement_timeout"),
 }
 if context.is_offline_mode():
     run_migrations_offline()
