@@ -36,72 +36,8 @@ METADATA = "shop.models:metadata"
 # One worker builds the stock project once for every test here (with --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("drop-in")
 
-MODELS_INIT = '''"""The shop's models; stock env.py sees the modules imported here."""
-
-from .base import Base, metadata
-from .customers import Customer
-from .orders import Order
-
-__all__ = ["Base", "Customer", "Order", "metadata"]
-'''
-BASE = """import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase
-
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-
-class Base(DeclarativeBase):
-    metadata = metadata
-"""
-CUSTOMERS = """import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
-
-from .base import Base
-
-
-class Customer(Base):
-    __tablename__ = "customers"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(200), unique=True)
-"""
-ORDERS = """import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
-
-from .base import Base
-
-
-class Order(Base):
-    __tablename__ = "orders"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
-"""
-# The model change made after the swap: a new indexed column, and a new module that
-# models/__init__.py does not import (our env.py imports every module of the package).
-ORDER_STATUS = "    status: Mapped[str | None] = mapped_column(sa.String(20), index=True)\n"
-INVOICES = """import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
-
-from .base import Base
-
-
-class Invoice(Base):
-    __tablename__ = "invoices"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"))
-    number: Mapped[str] = mapped_column(sa.String(30), unique=True)
-"""
-ORDERS_IMPORT = "from .orders import Order\n"
+# The application, in the stages laid over it in turn (see its README).
+SHOP = Path(__file__).resolve().parent / "examples" / "drop-in-shop"
 CONVENTION_NAMES = ("ix_orders_status", "pk_invoices", "fk_invoices_order_id_orders")
 
 
@@ -112,9 +48,9 @@ def drop_in(project: Path, files: list[str] = DROP_IN_FILES) -> set[str]:
     return {f"migrations/{name}" for name in files}
 
 
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+def lay_over(project: Path, stage: str) -> None:
+    """Copy one stage of the example application over the project."""
+    shutil.copytree(SHOP / stage, project, dirs_exist_ok=True)
 
 
 def set_ini_url(project: Path, url: sa.engine.URL) -> None:
@@ -146,14 +82,10 @@ def stock_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env.write_text(text)
     scratch = tmp_path_factory.mktemp("scratch") / "scratch.db"
     set_ini_url(project, sa.make_url(f"sqlite:///{scratch}"))
-    write(project / "shop" / "__init__.py", "")
-    write(project / "shop" / "models" / "base.py", BASE)
-    write(project / "shop" / "models" / "customers.py", CUSTOMERS)
-    write(project / "shop" / "models" / "__init__.py", MODELS_INIT.replace(ORDERS_IMPORT, ""))
+    lay_over(project, "1-customers")
     alembic(project, "revision", "--autogenerate", "-m", "create customers")
     alembic(project, "upgrade", "head")
-    write(project / "shop" / "models" / "orders.py", ORDERS)
-    write(project / "shop" / "models" / "__init__.py", MODELS_INIT)
+    lay_over(project, "2-orders")
     alembic(project, "revision", "--autogenerate", "-m", "create orders")
     assert len(revisions(project)) == 2
     return project
@@ -245,9 +177,7 @@ def test_drop_in_env_runs_old_revisions_and_autogenerates_new_ones(
         assert "No new upgrade operations detected" in ours("check").stdout
         assert snapshot(project) == edited
 
-        orders = project / "shop" / "models" / "orders.py"
-        orders.write_text(orders.read_text() + ORDER_STATUS)
-        write(project / "shop" / "models" / "invoices.py", INVOICES)
+        lay_over(project, "3-invoices-and-status")
         before_revision = snapshot(project)
         ours("revision", "--autogenerate", "-m", "add invoices and order status")
         # The new index on the existing orders table gets a revision of its own, built

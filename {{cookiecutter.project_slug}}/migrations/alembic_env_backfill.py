@@ -28,10 +28,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
+from alembic_env_locks import timeout_statements
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Executable, TableClause
-
-from alembic_env_locks import timeout_statements
 
 log = logging.getLogger("alembic.backfill")
 

@@ -24,7 +24,6 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
-
 from alembic_env_locks import timeout_statements
 
 

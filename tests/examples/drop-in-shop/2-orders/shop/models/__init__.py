@@ -1,0 +1,7 @@
+"""The shop's models; stock env.py sees the modules imported here."""
+
+from .base import Base, metadata
+from .customers import Customer
+from .orders import Order
+
+__all__ = ["Base", "Customer", "Order", "metadata"]
