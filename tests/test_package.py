@@ -40,33 +40,10 @@ PACKAGE = ROOT / "src" / "alembic_template"
 CONFIG_TEMPLATES = {"alembic.ini.mako", "pyproject.toml.mako"}
 CONFIG_FORMATS = ("alembic.ini", "pyproject.toml")
 USER_PYPROJECT = '[project]\nname = "shop"\nversion = "1.0"\n'
-REVISION_FILE = re.compile(r"\d{8}_\d{4}_[0-9a-f]{12}_create_users_and_orders\.py")
+REVISION_FILE = re.compile(r"\d{8}_\d{6}_[0-9a-f]{12}_create_users_and_orders\.py")
 
-MODELS = '''"""The test's models: two tables, a unique column, an index and a foreign key."""
-
-import sqlalchemy as sa
-
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-users = sa.Table(
-    "users",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("email", sa.String(200), nullable=False, unique=True),
-)
-orders = sa.Table(
-    "orders",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("user_id", sa.ForeignKey("users.id"), nullable=False, index=True),
-)
-'''
+# The application the user inits migrations for (see its README).
+MYAPP = Path(__file__).resolve().parent / "examples" / "init-myapp" / "myapp"
 
 
 def copied_files() -> list[str]:
@@ -282,9 +259,7 @@ def test_guide_commands_work_after_editing_only_the_config(
     init_project(installed, project, "stock" if cli == "alembic" else "wrapper", config_format)
     # An ini project keeps its package beside alembic.ini, a pyproject one under src/.
     package = project / ("myapp" if config_format == "alembic.ini" else "src/myapp")
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(MODELS)
+    shutil.copytree(MYAPP, package)
     with throwaway_database(kind, tmp_path) as url:
         edit_config(project, config_format, url, "myapp.models:metadata")
 
