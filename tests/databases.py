@@ -29,6 +29,8 @@ EXAMPLE_URLS = {
 }
 REQUIRE_VARIABLE = "REQUIRE_TEST_SERVERS"
 DATABASES = ("sqlite", "postgresql", "mysql")
+# The markers of the running test (conftest sets them): a server needs its own marker.
+MARKED_SERVERS: set[str] | None = None
 
 
 def unavailable(reason: str) -> None:
@@ -49,6 +51,8 @@ def server_url(kind: str) -> URL:
         sa.create_engine(url, poolclass=sa.pool.NullPool).connect().close()
     except sa.exc.DBAPIError as error:
         unavailable(f"{kind} server at {variable} does not answer: {error.orig}")
+    if MARKED_SERVERS is not None and kind not in MARKED_SERVERS:
+        pytest.fail(f"this test uses the {kind} server: mark it @pytest.mark.{kind}")
     return url
 
 
