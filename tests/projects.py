@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 ROOT = Path(__file__).resolve().parent.parent
+# Scenario projects, one folder each (see its README.md).
+EXAMPLES = ROOT / "tests" / "examples"
 # The one source of the migration environment: env.py, its siblings, the revision templates.
 MIGRATIONS = ROOT / "{{cookiecutter.project_slug}}" / "migrations"
 
@@ -38,6 +41,20 @@ ASYNC_DRIVERS = {"postgresql": "asyncpg", "mysql": "aiomysql", "sqlite": "aiosql
 def answers(option_set: str) -> dict[str, object]:
     """The full answers of an option set, with the template's defaults filled in."""
     return {"project_name": "Trading Bot", **OPTION_SETS[option_set]}
+
+
+def add_example(project: Path, name: str) -> list[Path]:
+    """Lay the files of tests/examples/NAME over a project; return the files it added."""
+    source = EXAMPLES / name
+    added = []
+    for path in sorted(source.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            target = project / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            added.append(target)
+    assert added, f"tests/examples/{name} has no files"
+    return added
 
 
 def url_for_project(url: URL, option_set: str) -> URL:

@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +19,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from alembic.util import CommandError
 
-from .projects import MIGRATIONS
+from .projects import EXAMPLES, MIGRATIONS
 
 TEMPLATE = MIGRATIONS
 sys.path.insert(0, str(TEMPLATE))
@@ -112,30 +111,14 @@ def test_every_row_exactly_once_while_a_writer_updates(database_url):
     assert not progress_table_exists(database_url)
 
 
-KILLABLE = """
-import sys
-sys.path.insert(0, {template!r})
-import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
-import alembic_env_backfill as backfill
-items = sa.table("items", sa.column("id", sa.Integer), sa.column("counter", sa.Integer))
-engine = sa.create_engine({url!r}, poolclass=sa.pool.NullPool)
-with engine.connect() as connection:
-    context = MigrationContext.configure(connection, opts={{"transaction_per_migration": True}})
-    with Operations.context(context), context.begin_transaction(_per_migration=True):
-        backfill.backfill(items, values={{"counter": items.c.counter + 1}}, name="test",
-                          batch_size=100, pause={pause})
-"""
-
-
 def run_killable(url: sa.engine.URL, pause: float) -> subprocess.Popen:
-    code = KILLABLE.format(
-        template=str(TEMPLATE), url=url.render_as_string(hide_password=False), pause=pause
-    )
-    return subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    """tests/examples/killed-backfill in its own process, for the test to kill."""
+    command = [sys.executable, str(EXAMPLES / "killed-backfill" / "backfill_items.py")]
+    command += [str(TEMPLATE), url.render_as_string(hide_password=False), str(pause)]
+    return subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow  # paced to be killed midway: seconds on every database
 def test_resumes_after_a_kill_without_changing_a_row_twice(database_url):
     create_items(database_url)
     process = run_killable(database_url, pause=0.2)  # 30 batches: 6 s to catch it midway

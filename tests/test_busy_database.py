@@ -9,49 +9,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from .databases import throwaway_database
-from .projects import alembic
+from .projects import add_example, alembic
 from .schema import snapshot
 
 EXAMPLE_HEAD = "0002b8c4d2e9"
-REVISION = '''"""{message}
-
-Revision ID: {rev}
-Revises: {down}
-Create Date: 2026-01-01 00:00:00
-
-"""
-
-import sqlalchemy as sa
-from alembic import op
-from alembic_env_safe_ddl import add_check_constraint, create_index
-
-revision: str = "{rev}"
-down_revision: str | tuple[str, ...] | None = "{down}"
-branch_labels: str | tuple[str, ...] | None = None
-depends_on: str | tuple[str, ...] | None = None
-
-
-def upgrade() -> None:
-{upgrade}
-
-
-def downgrade() -> None:
-{downgrade}
-'''
-
-
-def add_revision(project: Path, rev: str, down: str, upgrade: str, downgrade: str) -> None:
-    """Write a revision file by hand, as a developer would."""
-    text = REVISION.format(
-        message=f"test revision {rev}", rev=rev, down=down, upgrade=upgrade, downgrade=downgrade
-    )
-    (project / "migrations" / "versions" / f"20260101_0000_{rev}_test.py").write_text(text)
 
 
 def engine(url: sa.engine.URL) -> sa.engine.Engine:
@@ -143,14 +109,11 @@ def writer(url: sa.engine.URL) -> Iterator[list[float]]:
         thread.join()
 
 
-ADD_NICKNAME = '    op.add_column("users", sa.Column("nickname", sa.String(20)))'
-DROP_NICKNAME = '    op.drop_column("users", "nickname")'
-
-
 @pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+@pytest.mark.slow
 def test_lock_timeout_bounds_how_long_writers_wait(project_copy, tmp_path, kind):
     project = project_copy("default")
-    add_revision(project, "aaaa00000001", EXAMPLE_HEAD, ADD_NICKNAME, DROP_NICKNAME)
+    add_example(project, "nickname-column")
     with throwaway_database(kind, tmp_path) as url:
         alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
         seed_user(url)
@@ -182,9 +145,11 @@ def test_lock_timeout_bounds_how_long_writers_wait(project_copy, tmp_path, kind)
         assert max(waits) > 4, "without a lock timeout the writer waits the blocker out"
 
 
+@pytest.mark.slow
+@pytest.mark.postgresql
 def test_a_revision_is_retried_until_the_lock_is_free(project_copy, tmp_path):
     project = project_copy("default")
-    add_revision(project, "aaaa00000001", EXAMPLE_HEAD, ADD_NICKNAME, DROP_NICKNAME)
+    add_example(project, "nickname-column")
     with throwaway_database("postgresql", tmp_path) as url:
         alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
         retrying = {"ALEMBIC_LOCK_TIMEOUT": "1s", "ALEMBIC_LOCK_RETRIES": "3"}
@@ -203,23 +168,11 @@ def test_a_revision_is_retried_until_the_lock_is_free(project_copy, tmp_path):
         assert "aaaa00000001 (head)" in alembic(project, "current", url=url).stdout
 
 
-CHAIN = [
-    (
-        "aaaa00000001",
-        '    create_index("ix_users_created_at", "users", ["created_at"])',
-        '    op.drop_index("ix_users_created_at", table_name="users")',
-    ),
-    ("aaaa00000002", ADD_NICKNAME, DROP_NICKNAME),
-]
-
-
 @pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+@pytest.mark.slow
 def test_eight_migrators_at_once_each_revision_runs_once(project_copy, tmp_path, kind):
     project = project_copy("default")
-    down = EXAMPLE_HEAD
-    for rev, upgrade, downgrade in CHAIN:
-        add_revision(project, rev, down, upgrade, downgrade)
-        down = rev
+    add_example(project, "index-then-column")
     with (
         throwaway_database(kind, tmp_path / "racing") as url,
         throwaway_database(kind, tmp_path / "reference") as reference,
@@ -247,16 +200,10 @@ def test_eight_migrators_at_once_each_revision_runs_once(project_copy, tmp_path,
         assert snapshot(url) == snapshot(reference)
 
 
+@pytest.mark.postgresql
 def test_a_failed_concurrent_index_leaves_no_invalid_index(project_copy, tmp_path):
     project = project_copy("default")
-    unique_title = '    create_index("ix_targets_title", "targets", ["title"], unique=True)'
-    add_revision(
-        project,
-        "aaaa00000001",
-        EXAMPLE_HEAD,
-        unique_title,
-        '    op.drop_index("ix_targets_title", table_name="targets")',
-    )
+    add_example(project, "unique-index-on-duplicates")
     with throwaway_database("postgresql", tmp_path) as url:
         alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
         seed_user(url)
@@ -280,14 +227,10 @@ def test_a_failed_concurrent_index_leaves_no_invalid_index(project_copy, tmp_pat
             assert connection.scalar(sa.text(validity)) is True
 
 
-HALF = """    op.add_column("users", sa.Column("nickname", sa.String(20)))
-    op.execute("ALTER TABLE no_such_table ADD COLUMN b INTEGER")"""
-
-
 @pytest.mark.parametrize("kind", ["postgresql", "mysql"])
 def test_a_revision_failing_halfway(project_copy, tmp_path, kind):
     project = project_copy("default")
-    add_revision(project, "aaaa00000001", EXAMPLE_HEAD, HALF, DROP_NICKNAME)
+    add_example(project, "fails-halfway")
     with throwaway_database(kind, tmp_path) as url:
         alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
         result = alembic(project, "upgrade", "head", url=url, check=False)
@@ -313,14 +256,9 @@ def test_offline_sql_bounds_its_lock_waits_first(bake):
     assert sql.lstrip().startswith("SET lock_timeout = 3000;\n\nSET statement_timeout = 600000;")
 
 
-CHECK = '    add_check_constraint("ck_users_telegram_id_positive", "users", "telegram_id > 0")'
-DROP_CHECK = """    with op.batch_alter_table("users") as batch_op:
-        batch_op.drop_constraint("ck_users_telegram_id_positive", type_="check")"""
-
-
 def test_a_check_constraint_is_added_to_a_table_with_rows(project_copy, database_url):
     project = project_copy("default")
-    add_revision(project, "aaaa00000001", EXAMPLE_HEAD, CHECK, DROP_CHECK)
+    add_example(project, "check-constraint")
     alembic(project, "upgrade", EXAMPLE_HEAD, url=database_url)
     seed_user(database_url)
     alembic(project, "upgrade", "head", url=database_url)

@@ -17,9 +17,10 @@ import pytest
 import yaml
 
 from .databases import server_url, throwaway_database
-from .projects import ASYNC_DRIVERS, OPTION_SETS, answers, run, url_for_project
+from .projects import ASYNC_DRIVERS, OPTION_SETS, add_example, answers, run, url_for_project
 
 BIN = Path(sys.executable).parent
+slow = pytest.mark.slow
 SYNC_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "sqlite": "pysqlite"}
 INITIAL, PREFERENCES = "0001a1e7b1d4", "0002b8c4d2e9"
 
@@ -33,6 +34,11 @@ SUITE_RUNS = [
     ("postgresql-async-pyproject", "postgresql"),
     ("mysql", "mysql"),
     ("mysql-async", "mysql"),
+]
+# Each run is a whole pytest session of the project: only the first is in the inner loop.
+SUITE_PARAMS = [
+    pytest.param(option_set, kind, id=f"{option_set}-on-{kind}", marks=() if i == 0 else slow)
+    for i, (option_set, kind) in enumerate(SUITE_RUNS)
 ]
 
 
@@ -62,18 +68,6 @@ def revision_ids(project: Path) -> list[str]:
     return [match for path in files for match in pattern.findall(path.read_text())]
 
 
-def write_revision(project: Path, revision: str, down_revision: str, body: str) -> None:
-    """Add a revision file; `body` holds its imports, tables and functions."""
-    header = (
-        f'"""A revision written by the test.\n\nRevision ID: {revision}\nRevises: '
-        f'{down_revision}\n"""\n\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
-        f'revision = "{revision}"\ndown_revision = "{down_revision}"\n'
-        "branch_labels = None\ndepends_on = None\n\n"
-    )
-    path = project / "migrations" / "versions" / f"20251201_0000_{revision}_by_test.py"
-    path.write_text(header + body)
-
-
 def assert_failed_because(result: subprocess.CompletedProcess[str], *reasons: str) -> None:
     text = output(result)
     assert result.returncode != 0, f"the suite passed:\n{text}"
@@ -84,9 +78,7 @@ def assert_failed_because(result: subprocess.CompletedProcess[str], *reasons: st
 # --- the suite passes on every option set -------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("option_set", "kind"), SUITE_RUNS, ids=[f"{o}-on-{k}" for o, k in SUITE_RUNS]
-)
+@pytest.mark.parametrize(("option_set", "kind"), SUITE_PARAMS)
 def test_the_baked_suite_passes(bake, tmp_path, option_set, kind):
     project = bake(option_set)
     result = pytest_in(project, tmp_path, kind=kind, option_set=option_set)
@@ -112,32 +104,16 @@ def test_every_option_set_runs_its_suite():
 
 # --- and fails when it should --------------------------------------------------------------
 
-FORGETFUL_DOWNGRADE = """
-
-def upgrade() -> None:
-    op.create_table(
-        "watchlists",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("kind", sa.Enum("price", "stock", name="watch_kind")),
-    )
-    op.create_index("ix_targets_title", "targets", ["title"])
-
-
-def downgrade() -> None:
-    # Forgets the index, and on PostgreSQL the enum type.
-    op.drop_table("watchlists")
-"""
-
 FORGOTTEN = {
     "sqlite": ["index ix_targets_title already exists"],
     "postgresql": ['type "watch_kind" already exists', "enum watch_kind"],
 }
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=slow)])
 def test_a_downgrade_that_forgets_fails_on_its_revision(project_copy, tmp_path, kind):
     project = project_copy("default")
-    write_revision(project, "aaaa00000001", PREFERENCES, FORGETFUL_DOWNGRADE)
+    add_example(project, "forgetful-downgrade")
     result = pytest_in(project, tmp_path, "-k", "stairway or no_trace", kind=kind)
     assert_failed_because(
         result,
@@ -153,7 +129,7 @@ def test_a_downgrade_that_forgets_fails_on_its_revision(project_copy, tmp_path, 
 
 def test_a_second_head_fails(project_copy, tmp_path):
     project = project_copy("default")
-    write_revision(project, "bbbb00000001", INITIAL, "\n\ndef upgrade() -> None:\n    pass\n")
+    add_example(project, "second-head")
     result = pytest_in(project, tmp_path, "-x", "-k", "single_head")
     assert_failed_because(result, "Expected 1 head revision, found 2")
 
@@ -171,47 +147,29 @@ def test_a_model_change_without_a_revision_fails(project_copy, tmp_path):
     )
 
 
-IMPORTS_A_MODEL = """from trading_bot.models.users import User
-
-
-def upgrade() -> None:
-    op.execute(sa.update(User.__table__).values(username=None))
-
-
-def downgrade() -> None:
-    raise NotImplementedError("the usernames are gone")
-"""
-
-
 def test_a_revision_importing_a_model_fails(project_copy, tmp_path):
     project = project_copy("default")
-    write_revision(project, "cccc00000001", PREFERENCES, IMPORTS_A_MODEL)
+    (revision,) = add_example(project, "revision-imports-a-model")
+    lines = revision.read_text().splitlines()
+    number = lines.index("from trading_bot.models.users import User") + 1
     result = pytest_in(project, tmp_path, "-x", "-k", "imports_the_application")
     assert_failed_because(
         result,
         "revisions import trading_bot",
-        "_cccc00000001_by_test.py:15: imports trading_bot.models.users",
+        f"{revision.name}:{number}: imports trading_bot.models.users",
     )
 
 
 def test_a_downgrade_that_does_nothing_fails(project_copy, tmp_path):
     project = project_copy("default")
-    body = (
-        '\n\ndef upgrade() -> None:\n    op.add_column("users", sa.Column("bio", sa.Text))\n'
-        "\n\ndef downgrade() -> None:\n    pass\n"
-    )
-    write_revision(project, "dddd00000001", PREFERENCES, body)
+    add_example(project, "downgrade-does-nothing")
     result = pytest_in(project, tmp_path, "-x", "-k", "every_downgrade")
     assert_failed_because(result, "dddd00000001: downgrade() does nothing")
 
 
 def test_an_irreversible_revision_is_skipped_on_purpose_and_named(project_copy, tmp_path):
     project = project_copy("default")
-    body = IMPORTS_A_MODEL.replace(
-        "from trading_bot.models.users import User\n",
-        'users = sa.table("users", sa.column("username", sa.String))\n',
-    ).replace("User.__table__", "users")
-    write_revision(project, "eeee00000001", PREFERENCES, body)
+    add_example(project, "irreversible-revision")
     # -W error: pytest-alembic's warning about a NotImplementedError downgrade fails the run.
     result = pytest_in(project, tmp_path, "-W", "error", "-k", "stairway or no_trace or up_down")
     text = output(result)
@@ -302,7 +260,14 @@ GATES = [
 ]
 
 
-@pytest.mark.parametrize("option_set", ["default", "mysql", "sqlite-pyproject"])
+@pytest.mark.parametrize(
+    "option_set",
+    [
+        pytest.param("default", marks=[pytest.mark.postgresql, slow]),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+        "sqlite-pyproject",
+    ],
+)
 def test_workflow_gates_pass_on_a_fresh_bake(project_copy, tmp_path, option_set):
     project = project_copy(option_set)
     kind = database_of(option_set)
@@ -327,7 +292,7 @@ def test_workflow_gates_pass_on_a_fresh_bake(project_copy, tmp_path, option_set)
 
 def test_workflow_refuses_a_second_head(project_copy, tmp_path):
     project = project_copy("sqlite-pyproject")
-    write_revision(project, "bbbb00000001", INITIAL, "\n\ndef upgrade() -> None:\n    pass\n")
+    add_example(project, "second-head")
     result = run_step(project, step_scripts(project)["One head"], None)
     assert result.returncode != 0
     assert "2 heads: merge them" in output(result)

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from .databases import apply_with_client, throwaway_database
-from .projects import alembic, run, url_for_project
+from .projects import EXAMPLES, alembic, run, url_for_project
 from .schema import convention_violations, snapshot
 
 # (option set, database): the default project on every database, each variant on its own.
@@ -22,6 +22,11 @@ CYCLES = [
     ("sqlite-pyproject", "sqlite"),
     ("sqlite-async-bare", "sqlite"),
 ]
+# The inner loop cycles the default project; the variants repeat it with other answers.
+CYCLE_PARAMS = [
+    pytest.param(o, k, id=f"{o}-on-{k}", marks=() if o == "default" else pytest.mark.slow)
+    for o, k in CYCLES
+]
 
 
 def head_of(project) -> str:
@@ -29,7 +34,7 @@ def head_of(project) -> str:
     return alembic(project, "heads").stdout.split()[0]
 
 
-@pytest.mark.parametrize(("option_set", "kind"), CYCLES, ids=[f"{o}-on-{k}" for o, k in CYCLES])
+@pytest.mark.parametrize(("option_set", "kind"), CYCLE_PARAMS)
 def test_upgrade_downgrade_upgrade_then_check_is_clean(bake, tmp_path, option_set, kind):
     project = bake(option_set)
     with throwaway_database(kind, tmp_path) as url:
@@ -110,8 +115,8 @@ def test_autogenerate_round_trip_uses_the_naming_convention(project_copy, databa
     assert not columns & {"sku", "category", "buyer_id"}
 
 
-def test_autogenerate_without_changes_writes_no_file(bake, tmp_path):
-    project = bake("default")
+def test_autogenerate_without_changes_writes_no_file(project_copy, tmp_path):
+    project = project_copy("default")  # were a file written, no other test should see it
     with throwaway_database("sqlite", tmp_path) as url:
         alembic(project, "upgrade", "head", url=url)
         before = sorted((project / "migrations/versions").iterdir())
@@ -154,6 +159,7 @@ def test_temporary_partition_and_system_tables_produce_no_operations(bake, datab
 
 
 @pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+@pytest.mark.slow
 def test_offline_sql_applies_with_the_database_client_and_matches_online(bake, tmp_path, kind):
     project = bake("default")
     with (
@@ -168,25 +174,11 @@ def test_offline_sql_applies_with_the_database_client_and_matches_online(bake, t
         assert head_of(project) in alembic(project, "current", url=offline).stdout
 
 
-PROGRAMMATIC = """
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-
-config = Config("alembic.ini")
-engine = sa.create_engine({url!r})
-with engine.begin() as connection:
-    config.attributes["connection"] = connection
-    command.upgrade(config, "head")
-    print(sorted(sa.inspect(connection).get_table_names()))
-"""
-
-
 def test_a_connection_handed_over_in_attributes_is_used_as_it_is(bake, tmp_path):
     project = bake("default")
     url = f"sqlite:///{tmp_path / 'handed.db'}"
     # DATABASE_URL names a server that does not exist: only the handed-over connection works.
     unreachable = sa.make_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    code = PROGRAMMATIC.format(url=url)
-    result = run(project, sys.executable, "-c", code, url=unreachable)
+    script = EXAMPLES / "connection-in-attributes" / "upgrade_on_a_handed_connection.py"
+    result = run(project, sys.executable, str(script), url, url=unreachable)
     assert "'alembic_version', 'targets', 'user_preferences', 'users'" in result.stdout

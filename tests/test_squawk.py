@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from .databases import throwaway_database
-from .projects import OPTION_SETS, alembic
+from .projects import OPTION_SETS, add_example, alembic
 from .test_generated_suite import (
     INITIAL,
     PREFERENCES,
@@ -25,7 +25,6 @@ from .test_generated_suite import (
     pytest_in,
     run_step,
     step_scripts,
-    write_revision,
 )
 
 # What `alembic upgrade --sql` renders for; nothing connects to it.
@@ -49,7 +48,9 @@ def assert_passed(result: subprocess.CompletedProcess[str], *revisions: str) -> 
 # --- the revisions we ship and write pass --------------------------------------------------
 
 
-@pytest.mark.parametrize("option_set", ["default", "postgresql-async-pyproject"])
+@pytest.mark.parametrize(
+    "option_set", ["default", pytest.param("postgresql-async-pyproject", marks=pytest.mark.slow)]
+)
 def test_the_baked_revisions_pass(bake, tmp_path, option_set):
     assert_passed(run_squawk_test(bake(option_set), tmp_path), INITIAL, PREFERENCES)
 
@@ -80,6 +81,8 @@ def revision_files(project: Path) -> dict[str, str]:
     return {p.name: p.read_text() for p in (project / "migrations" / "versions").glob("*.py")}
 
 
+@pytest.mark.slow
+@pytest.mark.postgresql
 def test_revisions_from_our_templates_and_autogenerate_pass(project_copy, tmp_path):
     project = project_copy("default")
     with throwaway_database("postgresql", tmp_path) as url:
@@ -109,65 +112,62 @@ def test_revisions_from_our_templates_and_autogenerate_pass(project_copy, tmp_pa
 
 # --- an unsafe revision fails, naming the rule and the safe recipe --------------------------
 
+# Each case is the revision tests/examples/unsafe-CASE, with squawk's rule and our recipe.
 UNSAFE = {
     "plain-index": (
-        'op.create_index("ix_users_username_plain", "users", ["username"])',
-        'op.drop_index("ix_users_username_plain", table_name="users")',
         "require-concurrent-index-creation",
         "alembic_env_safe_ddl.create_index(name, table, columns) (CREATE INDEX CONCURRENTLY)",
     ),
     "required-column": (
-        'op.add_column("users", sa.Column("phone", sa.String(20), nullable=False))',
-        'op.drop_column("users", "phone")',
         "adding-required-field",
         "alembic -x template=stairway revision --autogenerate",
     ),
     "not-null-in-one-step": (
-        'op.alter_column("users", "username", nullable=False, existing_type=sa.String(64))',
-        'op.alter_column("users", "username", nullable=True, existing_type=sa.String(64))',
         "adding-not-nullable-field",
         "alembic_env_safe_ddl.set_not_null(table, column)",
     ),
     "type-change": (
-        'op.alter_column("targets", "title", type_=sa.Text(), existing_type=sa.String(200))',
-        'op.alter_column("targets", "title", type_=sa.String(200), existing_type=sa.Text())',
         "changing-column-type",
         "expand/contract: add a new column, backfill it",
     ),
 }
+# Each case runs the project's own pytest: the first is in the inner loop, the rest are slow.
+UNSAFE_CASES = [
+    pytest.param(case, marks=() if i == 0 else pytest.mark.slow) for i, case in enumerate(UNSAFE)
+]
+UPGRADE = "def upgrade() -> None:\n"
 
 
-def write_unsafe(project: Path, case: str, comment: str = "") -> str:
-    """Add the unsafe revision of a case after the example head; return its rule."""
-    upgrade, downgrade, rule, _ = UNSAFE[case]
-    body = (
-        f"\n\ndef upgrade() -> None:\n{comment}    {upgrade}\n"
-        f"\n\ndef downgrade() -> None:\n    {downgrade}\n"
-    )
-    write_revision(project, REVISION, PREFERENCES, body)
-    return rule
+def write_unsafe(project: Path, case: str, comment: str = "") -> Path:
+    """Add the unsafe revision of a case after the example head, with a comment opening
+    its upgrade(); return the revision file."""
+    (revision,) = add_example(project, f"unsafe-{case}")
+    text = revision.read_text()
+    assert text.count(UPGRADE) == 1
+    revision.write_text(text.replace(UPGRADE, UPGRADE + comment))
+    return revision
 
 
-@pytest.mark.parametrize("case", list(UNSAFE))
+@pytest.mark.parametrize("case", UNSAFE_CASES)
 def test_an_unsafe_revision_fails_with_the_rule_and_the_safe_recipe(project_copy, tmp_path, case):
     project = project_copy("default")
-    write_unsafe(project, case)
+    revision = write_unsafe(project, case)
     result = run_squawk_test(project, tmp_path)
     text = output(result)
-    _, _, rule, recipe = UNSAFE[case]
+    rule, recipe = UNSAFE[case]
     assert result.returncode != 0, text
     assert f"test_squawk[{REVISION}] FAILED" in text
     assert f"test_squawk[{PREFERENCES}] PASSED" in text
-    assert f"squawk flags the SQL of 20251201_0000_{REVISION}_by_test.py" in text
+    assert f"squawk flags the SQL of {revision.name}" in text
     assert f": {rule}: " in text, text
     assert re.search(rf"safe recipe: .*{re.escape(recipe)}", text), text
     assert f"# squawk: ignore {rule} -- why it is safe here" in text, text
 
 
-@pytest.mark.parametrize("case", list(UNSAFE))
+@pytest.mark.parametrize("case", UNSAFE_CASES)
 def test_a_comment_in_the_revision_accepts_the_finding(project_copy, tmp_path, case):
     project = project_copy("default")
-    rule = UNSAFE[case][2]
+    rule = UNSAFE[case][0]
     write_unsafe(project, case, f"    # squawk: ignore {rule} -- users is empty until launch\n")
     assert_passed(run_squawk_test(project, tmp_path), PREFERENCES, REVISION)
 
@@ -175,10 +175,7 @@ def test_a_comment_in_the_revision_accepts_the_finding(project_copy, tmp_path, c
 @pytest.mark.parametrize(
     ("comment", "reason"),
     [
-        (
-            "# squawk: ignore require-concurrent-index-creation",
-            f"20251201_0000_{REVISION}_by_test.py:18: say why after --",
-        ),
+        ("# squawk: ignore require-concurrent-index-creation", "{file}:{line}: say why after --"),
         (
             "# squawk: ignore require-concurrent-index-creatoin -- typo",
             "unused-ignore: unknown name require-concurrent-index-creatoin",
@@ -186,9 +183,12 @@ def test_a_comment_in_the_revision_accepts_the_finding(project_copy, tmp_path, c
     ],
     ids=["without-a-reason", "misspelt-rule"],
 )
+@pytest.mark.slow
 def test_a_careless_comment_accepts_nothing(project_copy, tmp_path, comment, reason):
     project = project_copy("default")
-    write_unsafe(project, "plain-index", f"    {comment}\n")
+    revision = write_unsafe(project, "plain-index", f"    {comment}\n")
+    line = revision.read_text().splitlines().index(UPGRADE.strip()) + 2  # the comment's
+    reason = reason.format(file=revision.name, line=line)
     result = run_squawk_test(project, tmp_path)
     assert result.returncode != 0, output(result)
     assert f"test_squawk[{REVISION}] FAILED" in output(result)
@@ -198,9 +198,11 @@ def test_a_careless_comment_accepts_nothing(project_copy, tmp_path, comment, rea
 # --- the CI step lints the same SQL, with the same accepted findings ---------------------
 
 
+@pytest.mark.slow
 def test_the_ci_step_honours_the_comment(project_copy):
     project = project_copy("default")
-    rule = write_unsafe(project, "plain-index")
+    rule = UNSAFE["plain-index"][0]
+    write_unsafe(project, "plain-index")
     script = step_scripts(project)[LINT_STEP]
     result = run_step(project, script, OFFLINE_URL)
     assert result.returncode != 0, output(result)
