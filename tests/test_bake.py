@@ -81,14 +81,6 @@ option_sets = pytest.mark.parametrize("option_set", list(OPTION_SETS), ids=list(
 
 
 @option_sets
-def test_option_set_bakes(bake, option_set: str) -> None:
-    project = bake(option_set)
-    assert project.is_dir()
-    assert (project / "pyproject.toml").is_file()
-    assert (project / "migrations" / "env.py").is_file()
-
-
-@option_sets
 def test_no_jinja_is_left(bake, option_set: str) -> None:
     project = bake(option_set)
     leftovers = []

@@ -4,11 +4,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 DEMO = Path(__file__).resolve().parent.parent / "tools" / "demo.py"
 
 
+@pytest.mark.slow
 def test_demo_bakes_migrates_and_reports(tmp_path):
     result = subprocess.run(
         [sys.executable, str(DEMO), str(tmp_path)], capture_output=True, text=True, timeout=300

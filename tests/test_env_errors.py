@@ -73,6 +73,7 @@ def test_missing_url_names_both_places_to_set_it(project_copy):
     )
 
 
+@pytest.mark.postgresql
 def test_percent_in_password_works_and_never_shows(bake, tmp_path):
     with throwaway_database("postgresql", tmp_path) as url:
         # Trust authentication accepts any password: what matters is that it gets there.
@@ -84,6 +85,7 @@ def test_percent_in_password_works_and_never_shows(bake, tmp_path):
             assert secret not in result.stdout + result.stderr
 
 
+@pytest.mark.postgresql
 def test_percent_in_the_ini_url_is_written_as_double_percent(project_copy, tmp_path):
     server = server_url("postgresql").set(password=SECRET)
     project = project_copy("default")
@@ -144,6 +146,7 @@ def test_verbose_option_logs_the_sql(bake, tmp_path):
     assert "DROP TABLE" not in quiet.stderr
 
 
+@pytest.mark.mysql
 def test_a_url_without_a_driver_uses_an_installed_one(bake, tmp_path):
     # SQLAlchemy's default MySQL driver, mysqlclient, is not installed here: PyMySQL is.
     with throwaway_database("mysql", tmp_path) as url:

@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.xdist_group("fresh-venv")
+# pip installs the project's pins from PyPI into a new venv: 20 s and the network.
+pytestmark = [pytest.mark.xdist_group("fresh-venv"), pytest.mark.network, pytest.mark.slow]
 
 
 def test_the_default_project_passes_its_own_gates_in_a_fresh_venv(project_copy):

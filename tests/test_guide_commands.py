@@ -60,7 +60,9 @@ def revision_files(project: Path) -> list[Path]:
     return sorted((project / "migrations" / "versions").glob("*.py"))
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "mysql"])
+@pytest.mark.parametrize(
+    "kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow), "mysql"]
+)
 def test_everyday_commands(project_copy, tmp_path, kind):
     project = project_copy("default")
     with throwaway_database(kind, tmp_path) as url:
@@ -104,7 +106,7 @@ def test_template_commands(project_copy, tmp_path):
         steps = sorted(
             p.name.rsplit("_", 1)[1] for p in revision_files(project) if "phone" in p.name
         )
-        assert steps == ["alembic_env_backfill.py", "contract.py", "expand.py"]
+        assert steps == ["backfill.py", "contract.py", "expand.py"]
         assert len(shell(project, "alembic heads", url).stdout.strip().splitlines()) == 1
         shell(project, TEMPLATES[1], url)
         (data,) = [p for p in revision_files(project) if "reprice_items" in p.name]
@@ -138,6 +140,7 @@ TESTING_SECTIONS = {
 }
 
 
+@pytest.mark.slow  # the sqlite test below runs the same block in the inner loop
 @pytest.mark.parametrize("kind", sorted(TESTING_SECTIONS))
 def test_testing_section_runs_as_written_on_a_server(project_copy, kind):
     facts = TESTING_SECTIONS[kind]
@@ -169,6 +172,7 @@ def test_testing_section_runs_as_written_on_sqlite(project_copy):
     assert (project / "trading_bot_test.db").exists()
 
 
+@pytest.mark.slow
 def test_troubleshooting_commands(project_copy, tmp_path):
     project = project_copy("default")
     with throwaway_database("sqlite", tmp_path) as url:

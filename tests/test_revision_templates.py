@@ -43,8 +43,8 @@ def insert_users(url: sa.engine.URL, count: int) -> None:
             )
 
 
-def test_unknown_template_fails_in_one_line_and_writes_nothing(bake):
-    project = bake("default")
+def test_unknown_template_fails_in_one_line_and_writes_nothing(project_copy):
+    project = project_copy("default")  # were a file written, no other test should see it
     before = revisions(project)
     result = alembic(project, "-x", "template=dta", "revision", "-m", "typo", check=False)
     assert result.returncode != 0
@@ -107,6 +107,7 @@ def fill_todo(project: Path, value: str) -> None:
     backfill.write_text(backfill.read_text().replace("TODO}", value + "}"))
 
 
+@pytest.mark.slow
 def test_stairway_from_autogenerate_on_each_database(project_copy, database_url):
     project = project_copy("default")
     alembic(project, "upgrade", "head", url=database_url)
@@ -147,6 +148,7 @@ def test_stairway_from_autogenerate_on_each_database(project_copy, database_url)
     assert "phone" not in columns
 
 
+@pytest.mark.postgresql
 def test_contract_on_postgresql_uses_the_not_valid_recipe(project_copy, tmp_path):
     project = project_copy("default")
     alembic(project, "-x", "template=stairway", "revision", "-m", "users.phone required")
