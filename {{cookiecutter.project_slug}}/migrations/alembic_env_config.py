@@ -1,4 +1,4 @@
-"""env.py's configuration: its options, the database URL, the engine and the logging.
+"""env.py's configuration and connection: options, the database URL, engines, logging.
 
 Options come from the environment first, then from alembic's config (the [alembic]
 section of alembic.ini or [tool.alembic] in pyproject.toml); env.py's docstring lists them.
@@ -7,17 +7,19 @@ It lives beside env.py; alembic's prepend_sys_path puts this folder on sys.path.
 
 from __future__ import annotations
 
+import asyncio
 import configparser
 import logging
 import os
 import re
+from collections.abc import Callable
 from logging.config import fileConfig
 from typing import Any
 
 import sqlalchemy as sa
 from alembic.config import Config
 from alembic.util import CommandError
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection
 
 log = logging.getLogger("alembic.env")
 
@@ -31,6 +33,10 @@ TIMEOUT_DEFAULTS = {
 }
 DEFAULT_LOCK_RETRIES = 3
 DURATION_UNITS = {"ms": 0.001, "s": 1, "min": 60, "h": 3600}
+
+# env.py's do_run_migrations(connection, own_connection): own_connection is False for a
+# connection that stays in its caller's session.
+Run = Callable[[Connection, bool], None]
 
 # Drivers for a URL that names none, when SQLAlchemy's default one is not installed.
 FALLBACK_DRIVERS = {"postgresql": ("psycopg",), "mysql": ("pymysql",), "mariadb": ("pymysql",)}
@@ -187,6 +193,66 @@ def connection_error(url: URL, error: Exception) -> CommandError:
     if url.password:
         reason = reason.replace(str(url.password), "***")
     return CommandError(f"cannot connect to {redacted(url)}: {reason}")
+
+
+def run_on_handed_over(handed_over: Any, run: Run) -> None:
+    """Run on what a caller put in alembic's config.attributes["connection"].
+
+    A Connection is used as it is, in the caller's session. From an Engine (what
+    pytest-alembic's documented alembic_engine fixture gives) env.py opens a connection of
+    its own, as from DATABASE_URL, and closes it after. Anything else with connect(), such
+    as a wrapper presenting the caller's connection as an engine, gives the connection to
+    use as it is.
+    """
+    if isinstance(handed_over, Connection):
+        run(handed_over, False)
+    elif isinstance(handed_over, sa.engine.Engine) or hasattr(handed_over, "sync_engine"):
+        run_on_engine(handed_over, run, made_here=False)
+    elif callable(getattr(handed_over, "connect", None)):
+        with handed_over.connect() as connection:
+            run(connection, False)
+    else:
+        raise CommandError(
+            f'config.attributes["connection"] is a {type(handed_over).__name__}: '
+            "hand over a SQLAlchemy Connection or Engine"
+        )
+
+
+def run_on_engine(engine: Any, run: Run, made_here: bool) -> None:
+    """Open a connection of env.py's own (async if the engine is), run, close it.
+
+    The engine is disposed of only if env.py made it: a caller's engine stays theirs.
+    """
+    if hasattr(engine, "sync_engine"):  # an AsyncEngine (asyncpg, aiomysql, aiosqlite)
+        asyncio.run(run_async(engine, run, made_here))
+        return
+    try:
+        connection = engine.connect()
+    except (sa.exc.DBAPIError, OSError) as error:
+        raise connection_error(engine.url, error) from None
+    try:
+        with connection:
+            run(connection, True)
+    finally:
+        if made_here:
+            engine.dispose()
+
+
+async def run_async(engine: Any, run: Run, made_here: bool) -> None:
+    """Run through an async driver, on a connection of env.py's own."""
+    try:
+        connection = engine.connect()
+        try:
+            await connection.start()
+        except (sa.exc.DBAPIError, OSError) as error:
+            raise connection_error(engine.url, error) from None
+        try:
+            await connection.run_sync(run, True)
+        finally:
+            await connection.close()
+    finally:
+        if made_here:
+            await engine.dispose()
 
 
 def configure_logging(config: Config, verbose: bool) -> None:

@@ -63,7 +63,7 @@ def postgresql_set_not_null(quoting: Any, table: str, column: str) -> None:
     quoted_table = quoting.quote(table)
     quoted_column = quoting.quote(column)
     check = quoting.quote(not_null_check_name(table, column))
-    with op.get_context().autocommit_block():
+    with committed_alone():
         # A rerun after a failed VALIDATE finds the check from last time: start clean.
         drop_own_constraint(table, not_null_check_name(table, column))
         op.execute(
@@ -115,14 +115,14 @@ def create_index(
     succeeded before its revision was recorded is kept.
     """
     context = op.get_context()
-    if context.dialect.name != "postgresql":
+    if context.dialect.name != "postgresql" or in_callers_transaction():
         op.create_index(name, table, columns, unique=unique, **kw)
         return
     quoting = context.dialect.identifier_preparer
     found = None if context.as_sql else index_validity(name)
     if found is True:
         return
-    with op.get_context().autocommit_block():
+    with committed_alone():
         if found is False or context.as_sql:  # an invalid leftover of a failed build
             op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoting.quote(name)}")
         with index_statement_timeout():
@@ -142,10 +142,10 @@ def create_index(
 def drop_index(name: str, table: str) -> None:
     """Drop an index; on PostgreSQL CONCURRENTLY, so queries on the table go on meanwhile."""
     context = op.get_context()
-    if context.dialect.name != "postgresql":
+    if context.dialect.name != "postgresql" or in_callers_transaction():
         op.drop_index(name, table_name=table)
         return
-    with context.autocommit_block():
+    with committed_alone():
         op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
 
 
@@ -163,7 +163,7 @@ def add_foreign_key(
         with op.batch_alter_table(table) as batch:
             batch.create_foreign_key(name, referred_table, columns, referred_columns, **kw)
     elif dialect == "postgresql":
-        with op.get_context().autocommit_block():
+        with committed_alone():
             drop_own_constraint(table, name)  # left NOT VALID by a failed VALIDATE
             op.create_foreign_key(
                 name,
@@ -186,7 +186,7 @@ def add_check_constraint(name: str, table: str, condition: str) -> None:
         with op.batch_alter_table(table) as batch:
             batch.create_check_constraint(name, condition)
     elif dialect == "postgresql":
-        with op.get_context().autocommit_block():
+        with committed_alone():
             drop_own_constraint(table, name)  # left NOT VALID by a failed VALIDATE
             op.create_check_constraint(name, table, condition, postgresql_not_valid=True)
             validate(table, name)
@@ -204,18 +204,38 @@ def add_unique_constraint(name: str, table: str, columns: list[str]) -> None:
         if not context.as_sql and constraint_exists(table, name):
             return  # added by an earlier try of this revision
         if context.as_sql:
-            with context.autocommit_block():
+            with committed_alone():
                 # For a rerun of the script: the constraint owns the index, so it goes first.
                 drop_own_constraint(table, name)
         create_index(name, table, columns, unique=True)
         quoting = context.dialect.identifier_preparer
-        with context.autocommit_block():
+        with committed_alone():
             op.execute(
                 f"ALTER TABLE {quoting.quote(table)} ADD CONSTRAINT {quoting.quote(name)} "
                 f"UNIQUE USING INDEX {quoting.quote(name)}"
             )
     else:
         op.create_unique_constraint(name, table, columns)
+
+
+def in_callers_transaction() -> bool:
+    """A connection handed over inside its caller's open transaction (a test, say).
+
+    Nothing may commit there, and CONCURRENTLY cannot run in a transaction at all: the
+    steps then run in that transaction, plainly, as the caller asked.
+    """
+    return bool(getattr(op.get_context(), "_in_external_transaction", False))
+
+
+@contextmanager
+def committed_alone() -> Iterator[None]:
+    """Commit each step inside on its own (alembic's autocommit_block), so that no lock
+    outlives its statement; in a caller's transaction, run them there instead."""
+    if in_callers_transaction():
+        yield
+        return
+    with op.get_context().autocommit_block():
+        yield
 
 
 # squawk flags every DROP CONSTRAINT (clients may rely on it); this comment, which travels

@@ -32,7 +32,6 @@ alembic_env_*.py modules beside this file, one concern each:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -41,7 +40,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context
 from alembic.util import CommandError
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import Connection
 
 # The alembic_env_* modules sit beside this file (revisions find them through
 # prepend_sys_path; env.py does not depend on it).
@@ -51,9 +50,10 @@ try:
     from alembic_env_config import (
         Settings,
         configure_logging,
-        connection_error,
         is_true,
         make_engine,
+        run_on_engine,
+        run_on_handed_over,
     )
     from alembic_env_locks import (
         ChangesSinceRevision,
@@ -121,32 +121,21 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     """Run migrations in 'online' mode, on a connection to the database.
 
-    A connection handed over in config.attributes["connection"] (by tests or an
-    application calling alembic.command) is used as it is.
+    Tests and applications calling alembic.command may hand over a connection or an
+    engine in config.attributes["connection"] (see alembic_env_config.run_on_handed_over).
     """
-    given = config.attributes.get("connection")
-    if given is not None:
-        do_run_migrations(given, own_connection=False)
-        return
-    if not settings.needs_database():
+    handed_over = config.attributes.get("connection")
+    if handed_over is not None:
+        run_on_handed_over(handed_over, do_run_migrations)
+    elif not settings.needs_database():
         # revision_environment runs env.py for `revision`, `merge` and `history` too; they
         # only need a migration context, not the real database: an in-memory one will do,
         # without announcing itself as the database.
         logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
         with sa.create_engine("sqlite://").connect() as connection:
             do_run_migrations(connection)
-        return
-    url = settings.database_url()
-    if url.get_dialect().is_async:
-        asyncio.run(run_async_migrations(url))
-        return
-    engine = make_engine(url)
-    try:
-        connection = engine.connect()
-    except (sa.exc.DBAPIError, OSError) as error:
-        raise connection_error(url, error) from None
-    with connection:
-        do_run_migrations(connection)
+    else:
+        run_on_engine(make_engine(settings.database_url()), do_run_migrations, made_here=True)
 
 
 def do_run_migrations(connection: Connection, own_connection: bool = True) -> None:
@@ -217,23 +206,6 @@ def session_timeouts(dialect_name: str) -> list[str]:
     return timeout_statements(
         dialect_name, settings.seconds("lock_timeout"), settings.seconds("statement_timeout")
     )
-
-
-async def run_async_migrations(url: URL) -> None:
-    """Run the migrations through an async driver (asyncpg, aiomysql, aiosqlite)."""
-    engine = make_engine(url)
-    try:
-        connection = engine.connect()
-        try:
-            await connection.start()
-        except (sa.exc.DBAPIError, OSError) as error:
-            raise connection_error(url, error) from None
-        try:
-            await connection.run_sync(do_run_migrations)
-        finally:
-            await connection.close()
-    finally:
-        await engine.dispose()
 
 
 configure_logging(config, verbose=is_true(x_arguments.get("verbose")))
