@@ -1,0 +1,288 @@
+"""The corpus: model sets in the shape of real applications migrate exactly on every database.
+
+Each set of tests/examples/corpus runs in a copy of the default project, without its
+example revisions, with target_metadata pointed at the set (ALEMBIC_TARGET_METADATA, the
+set's folder on PYTHONPATH), on each database its manifest names.
+
+First pass: autogenerate from an empty database, upgrade, `check` is clean, `downgrade
+base` leaves nothing (no table, type, sequence or index), upgrade again, `check` again.
+Second pass: rows go in, the models become the set's changed/ variant; autogenerate,
+upgrade, `check` is clean, the rows are still there, a row only the change allows goes in
+(rolled back), the downgrade to the first head keeps the rows, and, the change's revisions
+removed, `check` against the first models is clean again.
+
+A failure names the set, the database and the step, with alembic's output, the objects
+left behind or the rows that changed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from .databases import throwaway_database
+from .projects import EXAMPLES, alembic
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+pytestmark = pytest.mark.slow
+
+CORPUS = EXAMPLES / "corpus"
+CLEAN = "No new upgrade operations detected"
+
+
+@cache
+def manifest(name: str) -> dict[str, Any]:
+    """A set's manifest.toml: its package, its databases, the kinds of change it makes."""
+    return tomllib.loads((CORPUS / name / "manifest.toml").read_text(encoding="utf-8"))
+
+
+SETS = sorted(path.parent.name for path in CORPUS.glob("*/manifest.toml"))
+CASES = [
+    pytest.param(name, kind, id=f"{name}-on-{kind}")
+    for name in SETS
+    for kind in manifest(name)["databases"]
+]
+
+
+@cache
+def load(path: Path) -> ModuleType:
+    """A corpus module loaded from its file, under a name of its own (both variants share
+    their package name)."""
+    name = "corpus_" + "_".join(path.relative_to(CORPUS).with_suffix("").parts)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader, f"cannot load {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # declarative resolves its annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+def models(name: str, variant: str = "") -> sa.MetaData:
+    """The MetaData of a set, as first written or (variant "changed") after the change."""
+    package = manifest(name)["package"]
+    return load(CORPUS / name / variant / package / "__init__.py").metadata
+
+
+def leftovers(url: URL) -> list[str]:
+    """Every object of the database but alembic_version and its key, read from the catalog."""
+    queries = {
+        "sqlite": "SELECT type, name FROM sqlite_master"
+        " WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> 'alembic_version'",
+        "postgresql": "SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'i' THEN 'index'"
+        " WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' ELSE 'relkind ' || c.relkind::text END,"
+        " c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = current_schema()"
+        " AND c.relname NOT IN ('alembic_version', 'alembic_version_pkc')"
+        " UNION ALL SELECT CASE t.typtype WHEN 'e' THEN 'enum type' ELSE 'domain' END,"
+        " t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+        " WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd')",
+        "mysql": "SELECT replace(lower(table_type), 'base ', ''), table_name"
+        " FROM information_schema.tables"
+        " WHERE table_schema = DATABASE() AND table_name <> 'alembic_version'"
+        " UNION ALL SELECT DISTINCT 'index', concat(index_name, ' on ', table_name)"
+        " FROM information_schema.statistics"
+        " WHERE table_schema = DATABASE() AND table_name <> 'alembic_version'",
+    }
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            query = queries[connection.dialect.name]
+            return sorted(f"{kind} {name}" for kind, name in connection.exec_driver_sql(query))
+    finally:
+        engine.dispose()
+
+
+def rows_of(url: URL, metadata: sa.MetaData, tables: list[str]) -> dict[str, list[tuple]]:
+    """The rows of some tables, every column the given models know, in key order."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return {
+                name: [
+                    tuple(row)
+                    for row in connection.execute(
+                        sa.select(*table.c).order_by(*table.primary_key.columns)
+                    )
+                ]
+                for name, table in ((name, metadata.tables[name]) for name in tables)
+            }
+    finally:
+        engine.dispose()
+
+
+def insert(url: URL, metadata: sa.MetaData, rows: dict[str, list[dict]], keep: bool) -> None:
+    """Insert rows table by table through the models; commit them, or roll them back."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            for table, values in rows.items():
+                for row in values:
+                    connection.execute(metadata.tables[table].insert(), row)
+            connection.commit() if keep else connection.rollback()
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Case:
+    """One set on one database: alembic in its project, and failures that say where."""
+
+    name: str
+    kind: str
+    project: Path
+    url: URL
+    step: str = ""
+    variant: str = ""
+    written: list[Path] = field(default_factory=list)
+
+    def at(self, step: str) -> None:
+        self.step = step
+
+    def rows_are(self, kept: dict[str, list[tuple]], metadata: sa.MetaData) -> None:
+        """The rows put in before the change are all there, as they were."""
+        now = rows_of(self.url, metadata, list(kept))
+        changed = [
+            f"{table}: was {kept[table]}\n{' ' * len(table)}  now {now[table]}"
+            for table in kept
+            if now[table] != kept[table]
+        ]
+        if changed:
+            self.fail("rows changed", "\n".join(changed))
+
+    def where(self) -> str:
+        return f"{self.name} on {self.kind}, step {self.step!r}"
+
+    def fail(self, what: str, detail: str = "") -> None:
+        pytest.fail(f"{self.where()}: {what}" + (f"\n{detail.rstrip()}" if detail else ""))
+
+    def environment(self) -> dict[str, str]:
+        """target_metadata on the set's current variant, its folder on PYTHONPATH."""
+        folder = CORPUS / self.name / self.variant
+        return {
+            "ALEMBIC_TARGET_METADATA": f"{manifest(self.name)['package']}:metadata",
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(folder), os.environ.get("PYTHONPATH")])
+            ),
+        }
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return alembic(
+            self.project, *args, url=self.url, extra_env=self.environment(), check=False
+        )
+
+    def alembic(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run alembic; fail with its output and this pass's revisions when it fails."""
+        result = self.run(*args)
+        if result.returncode != 0:
+            revisions = "".join(f"--- {p.name}\n{p.read_text()}" for p in self.written)
+            self.fail(
+                f"alembic {' '.join(args)} exited {result.returncode}",
+                f"{output(result)}\n{revisions}",
+            )
+        return result
+
+    def autogenerate(self, message: str) -> None:
+        """Write the revisions of a change; fail when alembic sees none."""
+        versions = self.project / "migrations" / "versions"
+        before = set(versions.glob("*.py"))
+        result = self.alembic("revision", "--autogenerate", "-m", message)
+        self.written = sorted(set(versions.glob("*.py")) - before)
+        if not self.written:
+            self.fail("autogenerate wrote no revision", output(result))
+
+    def check_is_clean(self) -> None:
+        """`alembic check` finds nothing to do; its complaint is the failure message."""
+        result = self.run("check")
+        if result.returncode != 0 or CLEAN not in result.stdout:
+            self.fail("alembic check is not clean", output(result))
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    """What alembic printed, without the INFO lines that only say it connected."""
+    lines = (result.stdout + result.stderr).splitlines()
+    return "\n".join(line for line in lines if not line.startswith("INFO  [alembic.runtime"))
+
+
+@pytest.fixture
+def case(request, project_copy, tmp_path) -> Iterator[Case]:
+    """The default project without its example revisions, and an empty database."""
+    name, kind = request.node.callspec.params["name"], request.node.callspec.params["kind"]
+    project = project_copy("default")
+    for revision in (project / "migrations" / "versions").glob("*.py"):
+        revision.unlink()
+    with throwaway_database(kind, tmp_path) as url:
+        yield Case(name, kind, project, url)
+
+
+@pytest.mark.parametrize(("name", "kind"), CASES)
+def test_corpus_set_migrates_exactly(case: Case, name: str, kind: str) -> None:
+    first_pass(case)
+    second_pass(case)
+
+
+def first_pass(case: Case) -> None:
+    """Autogenerate from empty, upgrade, check, downgrade to nothing, upgrade, check."""
+    case.at("1 autogenerate from an empty database")
+    case.autogenerate("initial")
+    case.at("2 upgrade head")
+    case.alembic("upgrade", "head")
+    case.at("3 check after the first upgrade")
+    case.check_is_clean()
+    case.at("4 downgrade base")
+    case.alembic("downgrade", "base")
+    left = leftovers(case.url)
+    if left:
+        case.fail("downgrade base left objects behind", "\n".join(left))
+    case.at("5 upgrade head again")
+    case.alembic("upgrade", "head")
+    case.at("6 check after the second upgrade")
+    case.check_is_clean()
+
+
+def second_pass(case: Case) -> None:
+    """Rows in, the changed models: autogenerate, upgrade, check, downgrade, rows kept."""
+    first_head = case.alembic("heads").stdout.split()[0]
+    before, after = models(case.name), models(case.name, "changed")
+    rows = load(CORPUS / case.name / "rows.py")
+    case.at("7 insert rows with the first models")
+    insert(case.url, before, rows.ROWS, keep=True)
+    kept = rows_of(case.url, before, list(rows.ROWS))
+    case.variant = "changed"
+    case.at("8 autogenerate the change")
+    case.autogenerate("change")
+    case.at("9 upgrade head to the change")
+    case.alembic("upgrade", "head")
+    case.at("10 check after the change")
+    case.check_is_clean()
+    case.at("11 rows after the change")
+    case.rows_are(kept, before)
+    case.at("12 a row only the change allows")
+    try:
+        insert(case.url, after, rows.CHANGED_ROWS, keep=False)
+    except sa.exc.DBAPIError as error:
+        case.fail("the upgraded database refuses a row of the changed models", str(error.orig))
+    case.at("13 downgrade to the first head")
+    case.alembic("downgrade", first_head)
+    case.at("14 rows after the downgrade")
+    case.rows_are(kept, before)
+    case.variant = ""
+    case.at("15 check against the first models after the downgrade")
+    for revision in case.written:  # the first head is the head again
+        revision.unlink()
+    case.check_is_clean()
