@@ -229,7 +229,7 @@ def test_the_safe_call_renders_with_the_conventions_name_and_its_import():
 
 def plan(directives: list, template: str = "schema", **options) -> list:
     planner = planning.revision_planner(planning.template_arguments(template), **options)
-    planner(None, None, directives)
+    planner(MigrationContext.configure(dialect_name="sqlite"), None, directives)
     return directives
 
 

@@ -74,9 +74,10 @@ class Settings:
                 f"{name} in {self.config.config_file_name} cannot be read: write each % as %%"
             ) from None
 
-    def flag(self, name: str) -> bool:
+    def flag(self, name: str, default: bool = False) -> bool:
         """A yes/no option, with its ALEMBIC_NAME environment variable."""
-        return is_true(self.option(name, f"ALEMBIC_{name.upper()}"))
+        raw = self.option(name, f"ALEMBIC_{name.upper()}")
+        return default if raw in (None, "") else is_true(raw)
 
     def names(self, name: str) -> list[str]:
         """A list option (commas or whitespace in ini), with its environment variable."""

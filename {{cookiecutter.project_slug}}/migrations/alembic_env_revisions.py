@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import renderers
 from alembic.operations import ops
 from alembic.util import CommandError, rev_id
+from alembic_env_compare import dropped_enum_types, equivalent_defaults_dropped
 
 log = logging.getLogger("alembic.env")
 
@@ -266,6 +267,10 @@ def revision_planner(
 
     def plan_revisions(migration_context: Any, revision: Any, directives: list[Any]) -> None:
         """Write no file when autogenerate found nothing; split a stairway into three."""
+        for script in directives:
+            # Also for `alembic check`, which calls this with what it found.
+            equivalent_defaults_dropped(script, migration_context.dialect)
+            dropped_enum_types(script, migration_context.dialect)
         if template_args["migration_template"] == "stairway":
             directives[:] = stairway_scripts(directives[0], autogenerate, template_args)
         elif autogenerate and directives[0].upgrade_ops.is_empty():

@@ -218,6 +218,31 @@ def add_unique_constraint(name: str, table: str, columns: list[str]) -> None:
         op.create_unique_constraint(name, table, columns)
 
 
+def add_enum_value(
+    type_name: str, value: str, *, before: str | None = None, schema: str | None = None
+) -> None:
+    """Add a label to a PostgreSQL enum type: ALTER TYPE ... ADD VALUE, no table rewrite.
+
+    It commits on its own: PostgreSQL before 12 refuses ADD VALUE in a transaction, and
+    later ones refuse to use the new label in the transaction that added it. Elsewhere an
+    enum is a column type, and autogenerate writes its change as a column change.
+    """
+    context = op.get_context()
+    if context.dialect.name != "postgresql":
+        return
+    quoting = context.dialect.identifier_preparer
+    name = quoting.quote(type_name)
+    qualified = f"{quoting.quote_schema(schema)}.{name}" if schema else name
+    position = f" BEFORE {literal(before)}" if before is not None else ""
+    with committed_alone():
+        op.execute(f"ALTER TYPE {qualified} ADD VALUE IF NOT EXISTS {literal(value)}{position}")
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def in_callers_transaction() -> bool:
     """A connection handed over inside its caller's open transaction (a test, say).
 

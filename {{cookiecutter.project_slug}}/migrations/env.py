@@ -9,6 +9,7 @@ environment variables, which win over the config:
     target_metadata          ALEMBIC_TARGET_METADATA          (required to autogenerate)
     exclude_tables           ALEMBIC_EXCLUDE_TABLES           (none)
     include_schemas          ALEMBIC_INCLUDE_SCHEMAS          false
+    compare_server_default   ALEMBIC_COMPARE_SERVER_DEFAULT   true
     lock_timeout             ALEMBIC_LOCK_TIMEOUT             3s
     lock_retries             ALEMBIC_LOCK_RETRIES             3
     statement_timeout        ALEMBIC_STATEMENT_TIMEOUT        10min
@@ -24,6 +25,7 @@ alembic_env_*.py modules beside this file, one concern each:
 
     alembic_env_config.py        options, the database URL, the engine, logging
     alembic_env_autogenerate.py  the models' MetaData, and what autogenerate ignores
+    alembic_env_compare.py       comparison by meaning: defaults, identity, enum labels
     alembic_env_revisions.py     which template, stairway and safe-addition revisions
     alembic_env_locks.py         timeouts, lock retries, one migrator at a time
     alembic_env_backfill.py      backfill(), for data revisions
@@ -47,6 +49,7 @@ from sqlalchemy.engine import Connection
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 try:
     from alembic_env_autogenerate import load_target_metadata, marked_to_skip, name_filter
+    from alembic_env_compare import register_comparators, render_portable
     from alembic_env_config import (
         Settings,
         configure_logging,
@@ -91,8 +94,12 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata(),
         # A changed column type is a change (alembic's default since 1.12, said here).
         compare_type=True,
-        # A changed server default is a change too; alembic leaves this off by default.
-        compare_server_default=True,
+        # A changed server default is a change too, compared by meaning (alembic leaves this
+        # off by default); compare_server_default = false turns it off.
+        compare_server_default=settings.flag("compare_server_default", default=True),
+        # sa.true(), sa.false(), sa.func.now() stay themselves in revisions, so that one
+        # made on SQLite runs on PostgreSQL.
+        render_item=render_portable,
         # SQLite cannot ALTER most things: batch mode copies the table instead.
         render_as_batch=url.get_backend_name() == "sqlite",
         # Other schemas only when asked: most applications live in one.
@@ -153,7 +160,8 @@ def do_run_migrations(connection: Connection, own_connection: bool = True) -> No
         # The same policy as offline; see run_migrations_offline() for each option's why.
         target_metadata=target_metadata(),
         compare_type=True,
-        compare_server_default=True,
+        compare_server_default=settings.flag("compare_server_default", default=True),
+        render_item=render_portable,
         render_as_batch=connection.dialect.name == "sqlite",
         include_schemas=settings.flag("include_schemas"),
         # Also PostgreSQL partitions, which reflect as tables autogenerate would drop.
@@ -209,6 +217,8 @@ def session_timeouts(dialect_name: str) -> list[str]:
 
 
 configure_logging(config, verbose=is_true(x_arguments.get("verbose")))
+# PostgreSQL enum labels, which alembic does not compare (alembic_env_compare.py).
+register_comparators()
 TEMPLATE_ARGS = template_arguments(chosen_template(x_arguments, context.script.dir))
 plan_revisions = revision_planner(
     TEMPLATE_ARGS,

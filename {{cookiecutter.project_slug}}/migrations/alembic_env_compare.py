@@ -1,0 +1,264 @@
+"""Comparison by meaning: what autogenerate and `alembic check` report is a real change.
+
+alembic compares server defaults as SQL text, so MariaDB's `0.00`, `1` and
+`current_timestamp()` read as changes from a model's `0`, `sa.true()` and `sa.func.now()`,
+and an Identity() key reads as a change on databases without identity columns (SQLite,
+MariaDB), where the revision that "fixes" it cannot even run. It renders `sa.true()` as
+the text of the database it ran on (`sa.text('1')` on SQLite), which PostgreSQL then
+refuses. And it does not look at PostgreSQL enum labels at all. This module, beside
+env.py, fixes those three things:
+
+- equivalent_defaults_dropped(): process_revision_directives drops server default
+  "changes" that mean the same value, and identity "changes" where identity cannot exist;
+- render_portable(): render_item writes sa.true(), sa.false() and sa.func.now() as such;
+- compare_enum_labels(): a new PostgreSQL enum label becomes add_enum_value() (ALTER TYPE
+  ... ADD VALUE, no table rewrite); a removed or renamed one is refused in one line.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.autogenerate import comparators, renderers
+from alembic.operations import ops
+from alembic.util import CommandError
+
+# How databases spell "the time of the transaction": PostgreSQL now(), MariaDB
+# current_timestamp(), SQLite CURRENT_TIMESTAMP; an optional precision, e.g. now(6).
+NOW = re.compile(r"(?:now|current_timestamp|localtimestamp)(?:\s*\((\d*)\))?", re.IGNORECASE)
+# A PostgreSQL cast at the end of a reflected default: 'draft'::character varying.
+CAST = re.compile(r"::[a-z_][\w ]*(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])?$", re.IGNORECASE)
+BOOLEANS = {"true": Decimal(1), "false": Decimal(0)}
+
+
+# --- server defaults ---------------------------------------------------------------------
+
+
+def default_sql(default: Any, dialect: sa.engine.Dialect) -> str | None:
+    """A server default as the SQL text it stands for: reflected text, or the model's."""
+    if default is None or default is False:
+        return None
+    arg = getattr(default, "arg", default)
+    if isinstance(arg, str):  # server_default="draft": a string literal
+        return "'" + arg.replace("'", "''") + "'"
+    if isinstance(arg, sa.sql.elements.TextClause):
+        return arg.text
+    return str(arg.compile(dialect=dialect))
+
+
+def meaning(sql: str | None) -> Any:
+    """What a default's SQL text means, so that spellings of one value compare equal.
+
+    Numbers compare by value ('0' = 0 = 0.00), booleans as 1 and 0 (true = 1), the
+    current time by precision (now() = CURRENT_TIMESTAMP = current_timestamp()); quotes,
+    outer parentheses and PostgreSQL casts do not count. Anything else is its text.
+    """
+    if sql is None:
+        return None
+    text = sql.strip()
+    while text.startswith("(") and text.endswith(")") and balanced(text[1:-1]):
+        text = text[1:-1].strip()
+    text = CAST.sub("", text).strip()
+    quoted = len(text) >= 2 and text[0] == text[-1] == "'"
+    value = text[1:-1].replace("''", "'") if quoted else text
+    if not quoted and value.lower() in BOOLEANS:
+        return BOOLEANS[value.lower()]
+    now = NOW.fullmatch(value) if not quoted else None
+    if now:
+        return ("current time", now[1] or "")
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return ("text", value) if quoted else ("sql", value.lower())
+
+
+def balanced(text: str) -> bool:
+    """True when the parentheses of a text close in order (so outer ones can go)."""
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def is_identity(default: Any) -> bool:
+    return isinstance(default, sa.Identity)
+
+
+def is_default_change(operation: Any) -> bool:
+    """An alter_column that changes the server default (among other things, maybe)."""
+    return (
+        isinstance(operation, ops.AlterColumnOp) and operation.modify_server_default is not False
+    )
+
+
+def same_default(operation: ops.AlterColumnOp, dialect: sa.engine.Dialect) -> bool:
+    """Whether an alter_column's server default "change" changes nothing real."""
+    old, new = operation.existing_server_default, operation.modify_server_default
+    if is_identity(old) or is_identity(new):
+        # Only where identity columns exist can they differ; elsewhere the key is
+        # AUTO_INCREMENT or SQLite's rowid, and an ALTER to "add" identity cannot run.
+        return not dialect.supports_identity_columns
+    return meaning(default_sql(old, dialect)) == meaning(default_sql(new, dialect))
+
+
+def without_same_defaults(operations: list[Any], dialect: sa.engine.Dialect) -> list[Any]:
+    """The operations, less server default changes that are none (also in batch blocks)."""
+    kept = []
+    for operation in operations:
+        if isinstance(operation, ops.ModifyTableOps):
+            operation.ops = without_same_defaults(operation.ops, dialect)
+            if not operation.ops:
+                continue
+        elif is_default_change(operation) and same_default(operation, dialect):
+            operation.modify_server_default = False
+            if not operation.has_changes():
+                continue
+        kept.append(operation)
+    return kept
+
+
+def equivalent_defaults_dropped(script: ops.MigrationScript, dialect: sa.engine.Dialect) -> None:
+    """Drop server default "changes" of one revision that mean the same value."""
+    for container in (script.upgrade_ops, script.downgrade_ops):
+        container.ops = without_same_defaults(container.ops, dialect)
+
+
+def render_portable(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """render_item: keep sa.true(), sa.false() and sa.func.now() as written in the model.
+
+    alembic would write the SQL of the database autogenerate ran on (sa.text('1') on
+    SQLite), which another database may refuse (PostgreSQL: boolean vs integer).
+    """
+    if type_ != "server_default":
+        return False
+    arg = getattr(obj, "arg", None)
+    if isinstance(arg, sa.sql.elements.True_):
+        return "sa.true()"
+    if isinstance(arg, sa.sql.elements.False_):
+        return "sa.false()"
+    if isinstance(arg, sa.sql.functions.FunctionElement) and not list(arg.clauses):
+        return f"sa.func.{arg.name}()"
+    return False
+
+
+# --- PostgreSQL enum labels --------------------------------------------------------------
+
+
+class AddEnumValueOp(ops.MigrateOperation):
+    """A new label of a PostgreSQL enum type, written as alembic_env_safe_ddl's call."""
+
+    def __init__(self, type_name: str, value: str, before: str | None, schema: str | None):
+        self.type_name, self.value, self.before, self.schema = type_name, value, before, schema
+
+    def reverse(self) -> ops.MigrateOperation:
+        return KeepEnumValueOp(self.type_name, self.value)
+
+    def to_diff_tuple(self) -> tuple[Any, ...]:
+        return ("add_enum_value", self.schema, self.type_name, self.value)
+
+
+class KeepEnumValueOp(ops.MigrateOperation):
+    """The downgrade of a new enum label: PostgreSQL cannot drop one, so it stays."""
+
+    def __init__(self, type_name: str, value: str):
+        self.type_name, self.value = type_name, value
+
+    def to_diff_tuple(self) -> tuple[Any, ...]:
+        return ("keep_enum_value", self.type_name, self.value)
+
+
+@renderers.dispatch_for(AddEnumValueOp)
+def render_add_enum_value(autogen_context: Any, operation: AddEnumValueOp) -> str:
+    autogen_context.imports.add("from alembic_env_safe_ddl import add_enum_value")
+    arguments = [repr(operation.type_name), repr(operation.value)]
+    if operation.before is not None:
+        arguments.append(f"before={operation.before!r}")
+    if operation.schema is not None:
+        arguments.append(f"schema={operation.schema!r}")
+    return f"add_enum_value({', '.join(arguments)})"
+
+
+@renderers.dispatch_for(KeepEnumValueOp)
+def render_keep_enum_value(autogen_context: Any, operation: KeepEnumValueOp) -> str:
+    return (
+        f"# {operation.type_name}: PostgreSQL cannot remove the label {operation.value!r}; "
+        "it stays, unused"
+    )
+
+
+def model_enums(metadata: Any, schema: str | None) -> dict[str, list[str]]:
+    """Named native enum types of the models in one schema, with their labels in order."""
+    found: dict[str, list[str]] = {}
+    for single in metadata if isinstance(metadata, list | tuple) else [metadata]:
+        for table in single.tables.values():
+            for column in table.columns:
+                kind = column.type
+                named = isinstance(kind, sa.Enum) and kind.native_enum and kind.name
+                if named and (kind.schema or table.schema) == schema:
+                    found[kind.name] = list(kind.enums)
+    return found
+
+
+def compare_enum_labels(autogen_context: Any, upgrade_ops: ops.UpgradeOps, schemas: Any) -> None:
+    """Schema comparator: a PostgreSQL enum's new labels are added, removed ones refused."""
+    connection = autogen_context.connection
+    if connection is None or connection.dialect.name != "postgresql":
+        return
+    inspector = sa.inspect(connection)
+    for schema in schemas:
+        wanted = model_enums(autogen_context.metadata, schema)
+        existing = {e["name"]: e["labels"] for e in inspector.get_enums(schema=schema or "")}
+        for name, labels in wanted.items():
+            if name not in existing:
+                continue  # created with its first table
+            gone = [label for label in existing[name] if label not in labels]
+            if gone:
+                raise CommandError(
+                    f"enum type {name} would lose {', '.join(map(repr, gone))}: PostgreSQL "
+                    "can only drop a label by rewriting every table that uses the type under "
+                    "an exclusive lock; keep the label and stop writing it, or migrate to a "
+                    "new type with a new column (expand, backfill, contract)"
+                )
+            for position, label in enumerate(labels):
+                if label not in existing[name]:
+                    later = [lab for lab in labels[position + 1 :] if lab in existing[name]]
+                    before = later[0] if later else None
+                    upgrade_ops.ops.append(AddEnumValueOp(name, label, before, schema))
+
+
+def dropped_enum_types(script: ops.MigrationScript, dialect: sa.engine.Dialect) -> None:
+    """On PostgreSQL, drop the enum types a revision's tables created, after its last table.
+
+    op.create_table() creates a native enum type with its first table, but op.drop_table()
+    leaves it behind, and the next upgrade then fails on "type already exists".
+    """
+    if dialect.name != "postgresql":
+        return
+    created: dict[str, str | None] = {}
+    for operation in script.upgrade_ops.ops:
+        if isinstance(operation, ops.CreateTableOp):
+            for column in operation.columns:
+                kind = getattr(column, "type", None)
+                if isinstance(kind, sa.Enum) and kind.native_enum and kind.name:
+                    created[kind.name] = kind.schema or operation.schema
+    preparer = dialect.identifier_preparer
+    for name, schema in created.items():
+        qualified = (
+            f"{preparer.quote_schema(schema)}.{preparer.quote(name)}"
+            if schema
+            else preparer.quote(name)
+        )
+        script.downgrade_ops.ops.append(ops.ExecuteSQLOp(f"DROP TYPE IF EXISTS {qualified}"))
+
+
+def register_comparators() -> None:
+    """Add the enum comparator to alembic's, once per process (env.py may run many times)."""
+    if getattr(register_comparators, "done", False):
+        return
+    comparators.dispatch_for("schema")(compare_enum_labels)
+    register_comparators.done = True  # type: ignore[attr-defined]
