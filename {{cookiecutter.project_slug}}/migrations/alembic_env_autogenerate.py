@@ -11,7 +11,9 @@ from __future__ import annotations
 import fnmatch
 import functools
 import importlib
+import logging
 import pkgutil
+import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -20,6 +22,8 @@ import sqlalchemy as sa
 from alembic.util import CommandError
 from alembic_env_config import Settings
 from sqlalchemy.engine import Connection
+
+log = logging.getLogger("alembic.env")
 
 # Temporary tables by the usual naming habits; `exclude_tables` adds to these.
 DEFAULT_EXCLUDED_TABLES = ("tmp_*", "temp_*")
@@ -89,7 +93,37 @@ def load_target_metadata(settings: Settings) -> sa.MetaData:
             f"target_metadata = {spec!r} is {type(target).__name__}, not a MetaData; "
             "point it at a MetaData, e.g. yourpackage.models:Base.metadata"
         )
+    for module, tables in sorted(tables_beside(target, module_name).items()):
+        log.warning(
+            "%s keeps tables on a MetaData other than target_metadata, so autogenerate "
+            "ignores them: %s; declare them on %s",
+            module,
+            ", ".join(sorted(tables)),
+            spec,
+        )
     return target
+
+
+def tables_beside(target: sa.MetaData, package: str) -> dict[str, set[str]]:
+    """Tables that modules of the models package keep on another MetaData, by module.
+
+    A second DeclarativeBase or MetaData in the models is an easy slip: autogenerate then
+    says there are no changes while those tables exist only in code.
+    """
+    beside: dict[str, set[str]] = {}
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == package or name.startswith(package + ".")):
+            continue
+        for value in vars(module).values():
+            if isinstance(value, sa.MetaData | sa.Table):
+                metadata = value if isinstance(value, sa.MetaData) else value.metadata
+            elif isinstance(value, type):
+                metadata = getattr(value, "metadata", None)
+            else:
+                continue
+            if isinstance(metadata, sa.MetaData) and metadata is not target and metadata.tables:
+                beside.setdefault(name, set()).update(metadata.tables)
+    return beside
 
 
 def matches(name: str, patterns: tuple[str, ...]) -> bool:

@@ -13,10 +13,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-
 
 class Base(DeclarativeBase):
     """Base class of every model."""
 
-    metadata = metadata
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
