@@ -2,7 +2,7 @@
 
 The rest of the suite runs with .venv, where pip put the newest alembic and SQLAlchemy that
 pyproject.toml allows. This module builds a second environment, .venv-lowest/, with the
-floors of those pins (alembic 1.16.0, SQLAlchemy 2.0.0, ...), and runs the same gates with
+floors of those pins (alembic 1.16.5, SQLAlchemy 2.0.0, ...), and runs the same gates with
 its python: upgrade, check, downgrade, upgrade; an autogenerate round trip; the project's
 own pytest suite. Each test first asserts which alembic and SQLAlchemy that python imports
 in the very environment the commands get, so it cannot silently test the newest.
@@ -37,8 +37,10 @@ PYTHON = VENV / "bin" / "python"
 #   would build it from source (needs a compiler): raise it there to the first release with
 #   wheels for that Python and say so here.
 # - pytest: 8.1.0 was yanked from PyPI, so the floor of "pytest>=8.1" is 8.1.1.
+# alembic 1.16.5: the generated configs need the `module` post-write hook runner (1.16.3)
+# and TOML booleans in [tool.alembic] (1.16.5); earlier 1.16 releases fail `revision`.
 LOWEST = {
-    "alembic": "1.16.0",
+    "alembic": "1.16.5",
     "SQLAlchemy": "2.0.0",
     "Mako": "1.3.0",
     "pytest": "8.1.1",
@@ -52,36 +54,15 @@ ALSO = ["psycopg[binary]>=3.1,<4", "PyMySQL>=1.1,<2", "ruff>=0.6,<1", "squawk-cl
 GENERATED_PYPROJECT = ROOT / "{{cookiecutter.project_slug}}" / "pyproject.toml"
 VERSIONS = "import alembic, sqlalchemy; print(alembic.__version__, sqlalchemy.__version__)"
 
-# What the template's files need of alembic beyond 1.16.0; each is an expected failure while
-# LOWEST is below it (strict: once the floor is raised past it, the mark must go).
-# - alembic.ini and [tool.alembic] post_write_hooks use `type = module`, a runner alembic
-#   registers from 1.16.3 on: before, `alembic revision` writes the file, then fails.
-NO_MODULE_HOOK = pytest.mark.xfail(
-    Version(LOWEST["alembic"]) < Version("1.16.3"),
-    reason="alembic < 1.16.3: FAILED: No formatter with name 'module' registered",
-    raises=AssertionError,
-    strict=True,
-)
-# - [tool.alembic] has `revision_environment = true`, a TOML boolean: alembic reads it as a
-#   value from 1.16.5 on; before, `alembic revision` fails (1.16.4 names the key).
-TOML_BOOLEAN = pytest.mark.xfail(
-    Version(LOWEST["alembic"]) < Version("1.16.5"),
-    reason="alembic < 1.16.5: FAILED: unsupported TOML value type (revision_environment)",
-    raises=AssertionError,
-    strict=True,
-)
 
-
-def cases(default_marks=(), pyproject_marks=()) -> list:
+def cases() -> list:
     """(option set, database): the default project (PostgreSQL) on every database, and a
     SQLite one configured in pyproject.toml on SQLite."""
     return [
-        pytest.param("default", "sqlite", id="default-on-sqlite", marks=default_marks),
-        pytest.param("default", "postgresql", id="default-on-postgresql", marks=default_marks),
-        pytest.param("default", "mysql", id="default-on-mysql", marks=default_marks),
-        pytest.param(
-            "sqlite-pyproject", "sqlite", id="sqlite-pyproject-on-sqlite", marks=pyproject_marks
-        ),
+        pytest.param("default", "sqlite", id="default-on-sqlite"),
+        pytest.param("default", "postgresql", id="default-on-postgresql"),
+        pytest.param("default", "mysql", id="default-on-mysql"),
+        pytest.param("sqlite-pyproject", "sqlite", id="sqlite-pyproject-on-sqlite"),
     ]
 
 
@@ -152,7 +133,7 @@ def test_upgrade_check_downgrade_upgrade(lowest, bake, tmp_path, option_set, kin
         assert "No new upgrade operations" in alembic(lowest, project, "check", url=url).stdout
 
 
-@pytest.mark.parametrize(("option_set", "kind"), cases(NO_MODULE_HOOK, TOML_BOOLEAN))
+@pytest.mark.parametrize(("option_set", "kind"), cases())
 def test_autogenerate_round_trip(lowest, project_copy, tmp_path, option_set, kind):
     project = project_copy(option_set)
     assert_lowest(lowest, project)
@@ -182,7 +163,7 @@ def test_autogenerate_round_trip(lowest, project_copy, tmp_path, option_set, kin
 
 
 # The generated suite writes no revision file, so the post-write hooks never run in it.
-@pytest.mark.parametrize(("option_set", "kind"), cases(pyproject_marks=TOML_BOOLEAN))
+@pytest.mark.parametrize(("option_set", "kind"), cases())
 def test_the_projects_own_suite(lowest, project_copy, option_set, kind):
     project = project_copy(option_set)
     # The generated suite makes its own databases on the server TEST_DATABASE_URL names.
