@@ -190,12 +190,15 @@ class Case:
         """Run alembic; fail with its output and this pass's revisions when it fails."""
         result = self.run(*args)
         if result.returncode != 0:
-            revisions = "".join(f"--- {p.name}\n{p.read_text()}" for p in self.written)
             self.fail(
                 f"alembic {' '.join(args)} exited {result.returncode}",
-                f"{output(result)}\n{revisions}",
+                f"{output(result)}\n{self.revisions()}",
             )
         return result
+
+    def revisions(self) -> str:
+        """The revisions autogenerate wrote in this pass, to show beside a failure."""
+        return "".join(f"--- {path.name}\n{path.read_text()}" for path in self.written)
 
     def autogenerate(self, message: str) -> None:
         """Write the revisions of a change; fail when alembic sees none."""
@@ -276,7 +279,10 @@ def second_pass(case: Case) -> None:
     try:
         insert(case.url, after, rows.CHANGED_ROWS, keep=False)
     except sa.exc.DBAPIError as error:
-        case.fail("the upgraded database refuses a row of the changed models", str(error.orig))
+        case.fail(
+            "the upgraded database refuses a row of the changed models",
+            f"{error.orig}\n{case.revisions()}",
+        )
     case.at("13 downgrade to the first head")
     case.alembic("downgrade", first_head)
     case.at("14 rows after the downgrade")
