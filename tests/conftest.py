@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from . import databases
+from .corpus import Case
 from .databases import DATABASES, SERVER_VARIABLES, throwaway_database
 from .projects import answers
 
@@ -124,3 +125,14 @@ def project_copy(bake, tmp_path) -> Callable[[str], Path]:
         return target
 
     return copy
+
+
+@pytest.fixture
+def corpus_case(request, project_copy, tmp_path) -> Iterator[Case]:
+    """The default project without its example revisions, and an empty database."""
+    name, kind = request.node.callspec.params["name"], request.node.callspec.params["kind"]
+    project = project_copy("default")
+    for revision in (project / "migrations" / "versions").glob("*.py"):
+        revision.unlink()
+    with throwaway_database(kind, tmp_path) as url:
+        yield Case(name, kind, project, url)

@@ -12,11 +12,18 @@ env.py, fixes those three things:
   "changes" that mean the same value, and identity "changes" where identity cannot exist;
 - render_portable(): render_item writes sa.true(), sa.false() and sa.func.now() as such;
 - compare_enum_labels(): a new PostgreSQL enum label becomes add_enum_value() (ALTER TYPE
-  ... ADD VALUE, no table rewrite); a removed or renamed one is refused in one line.
+  ... ADD VALUE, no table rewrite); a removed or renamed one is refused in one line
+  (a warning: the label stays).
+
+And what autogenerate writes must run where it was made: dropped_enum_types() drops the
+PostgreSQL types a downgrade's tables leave behind, index_drops_before_table_drops_removed()
+keeps MySQL from refusing to drop a foreign key's index just before dropping its table,
+and render_portable() writes PostgreSQL types nested in a with_variant() in full.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,7 +31,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.autogenerate import comparators, renderers
 from alembic.operations import ops
-from alembic.util import CommandError
+
+log = logging.getLogger("alembic.env")
 
 # How databases spell "the time of the transaction": PostgreSQL now(), MariaDB
 # current_timestamp(), SQLite CURRENT_TIMESTAMP; an optional precision, e.g. now(6).
@@ -134,6 +142,8 @@ def render_portable(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     alembic would write the SQL of the database autogenerate ran on (sa.text('1') on
     SQLite), which another database may refuse (PostgreSQL: boolean vs integer).
     """
+    if type_ == "type":
+        return render_nested_type(obj, autogen_context)
     if type_ != "server_default":
         return False
     arg = getattr(obj, "arg", None)
@@ -144,6 +154,24 @@ def render_portable(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     if isinstance(arg, sa.sql.functions.FunctionElement) and not list(arg.clauses):
         return f"sa.func.{arg.name}()"
     return False
+
+
+# PostgreSQL types that hold another type. alembic renders the inner one with its module
+# only when autogenerate runs on PostgreSQL; elsewhere (a with_variant() made on SQLite)
+# it writes JSONB(astext_type=Text()), a NameError in the revision.
+NESTED_TYPES = {"JSON": "astext_type", "JSONB": "astext_type", "HSTORE": "text_type"}
+
+
+def render_nested_type(kind: Any, autogen_context: Any) -> str | bool:
+    """A PostgreSQL JSON, JSONB or HSTORE written in full on any database (else False)."""
+    attribute = NESTED_TYPES.get(type(kind).__name__)
+    inner = getattr(kind, attribute, None) if attribute else None
+    is_postgresql_type = type(kind).__module__.startswith("sqlalchemy.dialects.postgresql")
+    if inner is None or not is_postgresql_type or autogen_context.dialect.name == "postgresql":
+        return False
+    prefix = autogen_context.opts.get("sqlalchemy_module_prefix") or "sa."
+    autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+    return "postgresql." + repr(kind).replace(repr(inner), prefix + repr(inner), 1)
 
 
 # --- PostgreSQL enum labels --------------------------------------------------------------
@@ -205,24 +233,27 @@ def model_enums(metadata: Any, schema: str | None) -> dict[str, list[str]]:
 
 
 def compare_enum_labels(autogen_context: Any, upgrade_ops: ops.UpgradeOps, schemas: Any) -> None:
-    """Schema comparator: a PostgreSQL enum's new labels are added, removed ones refused."""
+    """Schema comparator: a PostgreSQL enum's new labels are added; removed ones stay."""
     connection = autogen_context.connection
     if connection is None or connection.dialect.name != "postgresql":
         return
     inspector = sa.inspect(connection)
     for schema in schemas:
         wanted = model_enums(autogen_context.metadata, schema)
-        existing = {e["name"]: e["labels"] for e in inspector.get_enums(schema=schema or "")}
+        existing = {e["name"]: e["labels"] for e in inspector.get_enums(schema=schema)}
         for name, labels in wanted.items():
             if name not in existing:
                 continue  # created with its first table
             gone = [label for label in existing[name] if label not in labels]
             if gone:
-                raise CommandError(
-                    f"enum type {name} would lose {', '.join(map(repr, gone))}: PostgreSQL "
-                    "can only drop a label by rewriting every table that uses the type under "
-                    "an exclusive lock; keep the label and stop writing it, or migrate to a "
-                    "new type with a new column (expand, backfill, contract)"
+                # Refused, not done: dropping a label rewrites every table of the type.
+                log.warning(
+                    "enum type %s keeps %s, which the models no longer list: PostgreSQL can "
+                    "only drop a label by rewriting every table that uses the type under an "
+                    "exclusive lock; stop writing it, or move to a new type with a new column "
+                    "(expand, backfill, contract)",
+                    name,
+                    ", ".join(map(repr, gone)),
                 )
             for position, label in enumerate(labels):
                 if label not in existing[name]:
@@ -254,6 +285,42 @@ def dropped_enum_types(script: ops.MigrationScript, dialect: sa.engine.Dialect) 
             else preparer.quote(name)
         )
         script.downgrade_ops.ops.append(ops.ExecuteSQLOp(f"DROP TYPE IF EXISTS {qualified}"))
+
+
+def index_drops_before_table_drops_removed(
+    script: ops.MigrationScript, dialect: sa.engine.Dialect
+) -> None:
+    """On MySQL, leave out DROP INDEX on tables the same step then drops.
+
+    alembic writes drop_index() before drop_table(); MySQL refuses to drop an index that
+    a foreign key uses (error 1553), although dropping the table would take both.
+    """
+    if dialect.name not in ("mysql", "mariadb"):
+        return
+    for container in (script.upgrade_ops, script.downgrade_ops):
+        dropped = {
+            (operation.schema, operation.table_name)
+            for operation in container.ops
+            if isinstance(operation, ops.DropTableOp)
+        }
+        container.ops = without_index_drops(container.ops, dropped)
+
+
+def without_index_drops(operations: list[Any], tables: set[tuple[Any, str]]) -> list[Any]:
+    """The operations less DROP INDEX on those tables (also inside per-table groups)."""
+    kept = []
+    for operation in operations:
+        if isinstance(operation, ops.ModifyTableOps):
+            operation.ops = without_index_drops(operation.ops, tables)
+            if not operation.ops:
+                continue
+        elif (
+            isinstance(operation, ops.DropIndexOp)
+            and (operation.schema, operation.table_name) in tables
+        ):
+            continue
+        kept.append(operation)
+    return kept
 
 
 def register_comparators() -> None:

@@ -18,7 +18,11 @@ import sqlalchemy as sa
 from alembic.autogenerate import renderers
 from alembic.operations import ops
 from alembic.util import CommandError, rev_id
-from alembic_env_compare import dropped_enum_types, equivalent_defaults_dropped
+from alembic_env_compare import (
+    dropped_enum_types,
+    equivalent_defaults_dropped,
+    index_drops_before_table_drops_removed,
+)
 
 log = logging.getLogger("alembic.env")
 
@@ -271,6 +275,7 @@ def revision_planner(
             # Also for `alembic check`, which calls this with what it found.
             equivalent_defaults_dropped(script, migration_context.dialect)
             dropped_enum_types(script, migration_context.dialect)
+            index_drops_before_table_drops_removed(script, migration_context.dialect)
         if template_args["migration_template"] == "stairway":
             directives[:] = stairway_scripts(directives[0], autogenerate, template_args)
         elif autogenerate and directives[0].upgrade_ops.is_empty():
