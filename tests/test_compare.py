@@ -142,3 +142,17 @@ def test_enum_labels_of_the_models_by_schema():
     sa.Table("plain", metadata, sa.Column("kind", sa.Enum("x", name="p", native_enum=False)))
     assert compare.model_enums(metadata, None) == {"game": ["go", "chess"]}
     assert compare.model_enums([metadata], "log") == {"level": ["a"]}
+
+
+def test_alembics_comparators_are_pinned_by_name():
+    """Every comparator alembic has today is named, and naming them raises nothing: an
+    alembic that adds or renames one fails this test, for a person to review."""
+    plugins = pytest.importorskip("alembic.runtime.plugins", reason="alembic before 1.18")
+    from alembic.util.langhelpers import PriorityDispatcher
+
+    own = {name for name in plugins._all_plugins if name.startswith("alembic.autogenerate.")}
+    assert set(compare.ALEMBIC_COMPARATORS) == own
+    plugins.Plugin.populate_autogenerate_priority_dispatch(
+        PriorityDispatcher(), compare.ALEMBIC_COMPARATORS
+    )
+    assert not any("checkconstraint" in name for name in compare.ALEMBIC_COMPARATORS)

@@ -49,7 +49,7 @@ from sqlalchemy.engine import Connection
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 try:
     from alembic_env_autogenerate import load_target_metadata, marked_to_skip, name_filter
-    from alembic_env_compare import register_comparators, render_portable
+    from alembic_env_compare import ALEMBIC_COMPARATORS, register_comparators, render_portable
     from alembic_env_config import (
         Settings,
         configure_logging,
@@ -100,6 +100,9 @@ def run_migrations_offline() -> None:
         # sa.true(), sa.false(), sa.func.now() stay themselves in revisions, so that one
         # made on SQLite runs on PostgreSQL.
         render_item=render_portable,
+        # alembic's comparators of today by name: an alembic upgrade cannot change silently
+        # what check reports.
+        autogenerate_plugins=ALEMBIC_COMPARATORS,
         # SQLite cannot ALTER most things: batch mode copies the table instead.
         render_as_batch=url.get_backend_name() == "sqlite",
         # Other schemas only when asked: most applications live in one.
@@ -162,6 +165,7 @@ def do_run_migrations(connection: Connection, own_connection: bool = True) -> No
         compare_type=True,
         compare_server_default=settings.flag("compare_server_default", default=True),
         render_item=render_portable,
+        autogenerate_plugins=ALEMBIC_COMPARATORS,
         render_as_batch=connection.dialect.name == "sqlite",
         include_schemas=settings.flag("include_schemas"),
         # Also PostgreSQL partitions, which reflect as tables autogenerate would drop.
