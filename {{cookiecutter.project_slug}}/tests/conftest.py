@@ -51,10 +51,10 @@ def alembic_runner(
 ) -> Iterator[MigrationContext]:
     """pytest-alembic's runner; migrations/env.py connects to the test database itself.
 
-    pytest-alembic would hand env.py one connection for every command, and env.py migrates
-    a connection it is handed inside that connection's open transaction, where a data
-    migration's batches (backfill) cannot commit. So env.py gets none and connects through
-    $DATABASE_URL once per command, as `alembic upgrade` does, with the project's driver.
+    pytest-alembic would hand env.py alembic_engine, which env.py accepts, but that engine
+    is synchronous even in an async project. So env.py gets none and connects through
+    $DATABASE_URL once per command, as `alembic upgrade` does, with the project's own
+    driver (asyncpg, aiomysql or aiosqlite where the project uses one).
     """
     monkeypatch.setenv("DATABASE_URL", test_database_url.render_as_string(hide_password=False))
     with pytest_alembic.runner(config=alembic_config, engine=alembic_engine) as runner:
