@@ -195,6 +195,44 @@ def test_a_careless_comment_accepts_nothing(project_copy, tmp_path, comment, rea
     assert reason in output(result), output(result)
 
 
+# --- a data revision that reads rows has no --sql: skipped in one line ---------------------
+
+
+def get_bind_line(revision: Path) -> int:
+    """The line of the revision's op.get_bind(), which the skip names."""
+    lines = revision.read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if "op.get_bind().execute(query)" in line)
+
+
+def test_a_revision_that_reads_rows_is_skipped_in_one_line(project_copy, tmp_path):
+    project = project_copy("default")
+    (revision,) = add_example(project, "data-revision-reads-rows")
+    result = run_squawk_test(project, tmp_path)
+    text = output(result)
+    assert result.returncode == 0, text
+    assert f"test_squawk[{PREFERENCES}] PASSED" in text
+    assert f"test_squawk[{REVISION}] SKIPPED" in text, text
+    reason = (
+        f"{revision.name}:{get_bind_line(revision)} reads rows, which --sql cannot: "
+        "its SQL is not linted; review it by hand"
+    )
+    (skip_line,) = [line for line in text.splitlines() if line.startswith("SKIPPED")]
+    assert skip_line.endswith(reason), text
+    assert "Traceback" not in text and "NoneType" not in text, text
+
+
+@pytest.mark.slow
+def test_the_ci_step_leaves_out_a_revision_that_reads_rows(project_copy):
+    project = project_copy("default")
+    (revision,) = add_example(project, "data-revision-reads-rows")
+    result = run_step(project, step_scripts(project)[LINT_STEP], OFFLINE_URL)
+    text = output(result)
+    assert result.returncode == 0, text
+    assert f"skipped: {revision.name}:{get_bind_line(revision)} reads rows" in result.stderr
+    assert "Found 0 issues in 2 files" in text, text
+    assert "Traceback" not in text, text
+
+
 # --- the CI step lints the same SQL, with the same accepted findings ---------------------
 
 

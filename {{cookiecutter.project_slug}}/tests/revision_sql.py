@@ -4,6 +4,8 @@
 
 Runs `alembic upgrade <previous>:<revision> --sql` for every revision, oldest first, and
 prints the path of each file it writes. $DATABASE_URL picks the dialect; nothing connects.
+A revision that reads rows (`op.get_bind().execute(...).fetchall()`) has no SQL without a
+database to read: it is left out, with one line on stderr saying so; review it by hand.
 
 A finding of squawk that the team accepts is written down in the revision, with the reason:
 
@@ -14,6 +16,7 @@ and becomes `-- squawk-ignore-file <rules>` at the top of that revision's SQL al
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import subprocess
@@ -29,8 +32,17 @@ IGNORE_COMMENT = re.compile(r"#\s*squawk:\s*ignore\b(?P<rest>.*)")
 RULE_NAME = re.compile(r"[a-z][a-z0-9-]*")
 
 
+# What a read from the database meets under --sql: execute() returns None, and the
+# connection is a MockConnection that nothing can inspect.
+OFFLINE_READ = re.compile(r"'NoneType' object|MockConnection")
+
+
 class RevisionSqlError(Exception):
     """The SQL of a revision cannot be written; the message says why and what to do."""
+
+
+class RevisionReadsRows(RevisionSqlError):
+    """The revision reads the database, which --sql cannot: it has no SQL to lint."""
 
 
 def accepted_findings(script: Script) -> list[str]:
@@ -62,8 +74,27 @@ def revision_sql(script: Script, env: dict[str, str] | None = None) -> str:
     command = [sys.executable, "-m", "alembic", "upgrade", span, "--sql"]
     result = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
     if result.returncode:
+        where = database_read(script)
+        if where and OFFLINE_READ.search(result.stderr):
+            raise RevisionReadsRows(
+                f"{where} reads rows, which --sql cannot: its SQL is not linted; review it by hand"
+            )
         raise RevisionSqlError(f"alembic upgrade {span} --sql failed:\n{result.stderr.strip()}")
     return "".join(accepted_findings(script)) + result.stdout
+
+
+def database_read(script: Script) -> str | None:
+    """`file:line` of the revision's first get_bind() call, where it reads the database."""
+    path = Path(script.path)
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    lines = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get_bind"
+    ]
+    return f"{path.name}:{min(lines)}" if lines else None
 
 
 def linted_scripts() -> list[Script]:
@@ -72,12 +103,17 @@ def linted_scripts() -> list[Script]:
 
 
 def write_revision_sql(folder: Path) -> list[Path]:
-    """One .sql file per revision, numbered in history order."""
+    """One .sql file per revision, numbered in history order; none for one that reads rows."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for number, script in enumerate(linted_scripts(), 1):
+        try:
+            sql = revision_sql(script)
+        except RevisionReadsRows as skipped:
+            print(f"skipped: {skipped}", file=sys.stderr)
+            continue
         path = folder / f"{number:04d}_{script.revision}.sql"
-        path.write_text(revision_sql(script), encoding="utf-8")
+        path.write_text(sql, encoding="utf-8")
         written.append(path)
     return written
 
