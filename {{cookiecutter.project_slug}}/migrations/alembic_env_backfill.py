@@ -12,14 +12,24 @@ row locks last one batch, and the point to resume from is saved in that same tra
 killed and run again, a backfill carries on where it stopped and changes no row twice.
 On SQLite the batches run in the migration's own transaction.
 
+Exactly once, also when the revision runs again: a finished backfill stays marked done
+until its revision is recorded (env.py's on_version_apply calls forget_backfills() in the
+transaction that records it), so env.py's retry after a lock timeout, or a rerun after a
+crash, skips it. Each call site keeps its own resume point. And because the batches
+commit, schema or data changes before a backfill in the same upgrade() would be committed
+half-way: refuse_changes_before_backfills() refuses such a revision before it starts.
+
 It lives beside env.py; alembic's prepend_sys_path puts this folder on sys.path.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import logging
 import sys
+import textwrap
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -36,15 +46,19 @@ log = logging.getLogger("alembic.backfill")
 
 DEFAULT_BATCH_SIZE = 20_000
 
-# One row per backfill under way: where to resume. env.py keeps autogenerate off it, and
-# the table is dropped again when no backfill is under way.
+# One row per backfill under way or finished but not yet recorded: where to resume, or
+# that it is done. env.py keeps autogenerate off it; the table is dropped when empty.
 progress_table = sa.Table(
     "alembic_backfill_progress",
     sa.MetaData(),
     sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("revision", sa.String(64), nullable=True),
     sa.Column("last_key", sa.String(200), nullable=False),
     sa.Column("rows_done", sa.BigInteger, nullable=False),
+    sa.Column("finished", sa.Boolean, nullable=False),
 )
+# op.* calls that change nothing, and so may come before a backfill.
+HARMLESS_OPS = {"get_bind", "get_context", "f", "inline_literal", "implementation_for"}
 
 BatchStatement = Callable[[ColumnElement[bool]], Executable]
 
@@ -84,7 +98,7 @@ def backfill(
         op.execute(statement(sa.true()))
         return 0
     walk = KeysetWalk(table, key_column, statement, where, batch_size, pause)
-    return walk.run(op.get_bind(), name or default_name(table))
+    return walk.run(op.get_bind(), name or default_name(table), calling_revision())
 
 
 def key_column_of(table: TableClause, key: Any) -> sa.ColumnClause:
@@ -134,10 +148,92 @@ def where_clauses(where: ColumnElement[bool] | None) -> list[ColumnElement[bool]
 
 
 def default_name(table: TableClause) -> str:
-    """revision.function.table of the migration calling backfill(), for its resume point."""
+    """revision.function:line.table of the backfill() call, for its own resume point."""
     caller = sys._getframe(2)
     revision = caller.f_globals.get("revision", caller.f_globals.get("__name__", "?"))
-    return f"{revision}.{caller.f_code.co_name}.{table.name}"
+    return f"{revision}.{caller.f_code.co_name}:{caller.f_lineno}.{table.name}"
+
+
+def calling_revision() -> str | None:
+    """The revision id of the migration calling backfill(), for forget_backfills()."""
+    revision = sys._getframe(2).f_globals.get("revision")
+    return revision if isinstance(revision, str) else None
+
+
+def forget_backfills(ctx: Any, step: Any, **kwargs: Any) -> None:
+    """on_version_apply: a revision is recorded, so its finished backfills are forgotten.
+
+    It runs in the transaction that records the revision: until then a retry or a rerun
+    finds them done and skips them.
+    """
+    if ctx.as_sql or ctx.connection is None:
+        return
+    connection = ctx.connection
+    if not sa.inspect(connection).has_table(progress_table.name):
+        return
+    revisions = list(getattr(step, "up_revision_ids", ()) or [step.up_revision_id])
+    connection.execute(progress_table.delete().where(progress_table.c.revision.in_(revisions)))
+    if not connection.execute(sa.select(sa.func.count()).select_from(progress_table)).scalar():
+        progress_table.drop(connection)
+
+
+def keeps_finished_backfills() -> bool:
+    """Whether env.py forgets finished backfills when it records their revision."""
+    hooks = op.get_context().opts.get("on_version_apply") or ()
+    return forget_backfills in (hooks if isinstance(hooks, list | tuple) else (hooks,))
+
+
+def refuse_changes_before_backfills(migration_context: Any) -> None:
+    """Refuse, before anything runs, revisions that change things before a backfill.
+
+    A backfill commits its batches, and with them what its revision did before it: a
+    failure then leaves those changes applied and the revision unrecorded, and a rerun
+    applies them again. Changes after a backfill are safe (it is remembered as done), and
+    so are alembic_env_safe_ddl's steps, which can run again.
+    """
+    steps_of = migration_context.opts.get("fn")
+    if getattr(steps_of, "__name__", None) not in ("upgrade", "downgrade"):
+        return  # not applying revisions (revision, check, stamp, history ...)
+    in_callers_transaction = getattr(migration_context, "_in_external_transaction", False)
+    if migration_context.as_sql or migration_context.dialect.name == "sqlite":
+        return  # one script, or one transaction: nothing commits half-way
+    if in_callers_transaction:
+        return  # the batches run in the caller's transaction: nothing commits either
+    heads = migration_context.get_current_heads()
+    for step in steps_of(heads, migration_context):
+        function = getattr(step, "migration_fn", None)
+        change = change_before_backfill(function) if function else None
+        if change:
+            revision = getattr(step.revision, "revision", "?")
+            raise CommandError(
+                f"revision {revision} runs {change} before backfill() in "
+                f"{function.__name__}(); the backfill commits batch by batch, so a failure "
+                "would leave that committed and the revision unrecorded: move it to a "
+                "revision of its own before this one, as the stairway does "
+                "(alembic -x template=stairway revision -m ...)"
+            )
+
+
+def change_before_backfill(function: Callable[..., Any]) -> str | None:
+    """The first op.* change a migration function makes before it calls backfill()."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    calls = sorted(
+        (node for node in ast.walk(tree) if isinstance(node, ast.Call)),
+        key=lambda node: (node.lineno, node.col_offset),
+    )
+    first_change = None
+    for call in calls:
+        target = call.func
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name == "backfill":
+            return first_change
+        is_op = isinstance(target, ast.Attribute) and getattr(target.value, "id", "") == "op"
+        if is_op and name not in HARMLESS_OPS and first_change is None:
+            first_change = f"op.{name}()"
+    return None
 
 
 class KeysetWalk:
@@ -159,34 +255,43 @@ class KeysetWalk:
         self.batch_size = batch_size
         self.pause = pause
 
-    def run(self, bind: Connection, name: str) -> int:
+    def run(self, bind: Connection, name: str, revision: str | None) -> int:
         """Walk the table on the right connection for the database."""
+        self.name, self.revision = name, revision
         if bind.dialect.name == "sqlite":
             # SQLite has one writer at a time: the migration's transaction is the batch.
-            return self.walk(bind, name, commit=None)
+            return self.walk(bind, commit=None)
         if getattr(op.get_context(), "_in_external_transaction", False):
             # The caller handed over a connection inside its own transaction (a test, say):
             # that transaction is not ours to commit, so the batches run within it.
             log.info("backfill %s: in the caller's transaction, uncommitted", self.table.name)
-            return self.walk(bind, name, commit=None)
+            return self.walk(bind, commit=None)
         # Commit what the migration did so far (its locks go with it), then batch on a
         # connection of our own, one transaction per batch.
         with op.get_context().autocommit_block(), bind.engine.connect() as connection:
             for statement in session_settings(connection.dialect.name, op.get_context().opts):
                 connection.exec_driver_sql(statement)
-            return self.walk(connection, name, commit=connection.commit)
+            return self.walk(connection, commit=connection.commit)
 
-    def walk(self, connection: Connection, name: str, commit: Callable[[], None] | None) -> int:
+    def walk(self, connection: Connection, commit: Callable[[], None] | None) -> int:
         """The batches; with a commit per batch, each saves its resume point too.
 
         Without one (SQLite, a caller's transaction) everything is one transaction that
         rolls back whole, so there is nothing to resume, and no table to create: MySQL
         would commit the caller's transaction at the CREATE TABLE.
         """
-        last, done = None, 0
+        last, done, finished = None, 0, False
         if commit is not None:
             progress_table.create(connection, checkfirst=True)
-            last, done = self.resume_point(connection, name)
+            last, done, finished = self.resume_point(connection)
+            commit()
+        if finished:
+            log.info(
+                "backfill %s: done before this revision was recorded (%d rows); skipped",
+                self.table.name,
+                done,
+            )
+            return done
         total = done + self.rows_to_do(connection, last)
         meter = ProgressMeter(self.table.name, total, done)
         while True:
@@ -198,14 +303,18 @@ class KeysetWalk:
             if upper is None:
                 break
             if commit is not None:
-                self.save(connection, name, upper, done)
+                self.save(connection, upper, done)
                 commit()
             meter.update(done)
             last = upper
             if self.pause:
                 time.sleep(self.pause)
         if commit is not None:
-            self.forget(connection, name)
+            # In the last batch's transaction: done, and known to be done.
+            if keeps_finished_backfills():
+                self.finish(connection, done)
+            else:
+                self.forget(connection)
             commit()
         meter.finish(done)
         return done
@@ -238,14 +347,16 @@ class KeysetWalk:
         query = query.where(self.after(last), *where_clauses(self.where))
         return connection.execute(query).scalar() or 0
 
-    def resume_point(self, connection: Connection, name: str) -> tuple[Any, int]:
-        """Where an earlier, interrupted run of this backfill stopped."""
-        query = sa.select(progress_table.c.last_key, progress_table.c.rows_done)
-        row = connection.execute(query.where(progress_table.c.name == name)).first()
+    def resume_point(self, connection: Connection) -> tuple[Any, int, bool]:
+        """Where an earlier run of this backfill stopped, and whether it had finished."""
+        columns = progress_table.c
+        query = sa.select(columns.last_key, columns.rows_done, columns.finished)
+        row = connection.execute(query.where(columns.name == self.name)).first()
         if row is None:
-            return None, 0
-        log.info("backfill %s: resuming after key %s", self.table.name, row.last_key)
-        return self.decode(json.loads(row.last_key)), row.rows_done
+            return None, 0, False
+        if not row.finished:
+            log.info("backfill %s: resuming after key %s", self.table.name, row.last_key)
+        return self.decode(json.loads(row.last_key)), row.rows_done, bool(row.finished)
 
     def decode(self, value: Any) -> Any:
         """Turn a saved key back into the column's Python type (UUIDs were saved as text)."""
@@ -255,22 +366,27 @@ class KeysetWalk:
             return value
         return uuid.UUID(value) if python_type is uuid.UUID else value
 
-    def save(self, connection: Connection, name: str, last: Any, done: int) -> None:
+    def save(self, connection: Connection, last: Any, done: int, finished: bool = False) -> None:
         """Record the resume point, in the batch's own transaction."""
-        encoded = json.dumps(last, default=str)
+        values = {
+            "last_key": json.dumps(last, default=str),
+            "rows_done": done,
+            "finished": finished,
+            "revision": self.revision,
+        }
         changed = connection.execute(
-            progress_table.update()
-            .where(progress_table.c.name == name)
-            .values(last_key=encoded, rows_done=done)
+            progress_table.update().where(progress_table.c.name == self.name).values(values)
         ).rowcount
         if not changed:
-            connection.execute(
-                progress_table.insert().values(name=name, last_key=encoded, rows_done=done)
-            )
+            connection.execute(progress_table.insert().values(name=self.name, **values))
 
-    def forget(self, connection: Connection, name: str) -> None:
-        """Done: drop the resume point, and the table when no other backfill needs it."""
-        connection.execute(progress_table.delete().where(progress_table.c.name == name))
+    def finish(self, connection: Connection, done: int) -> None:
+        """Mark the backfill done, until env.py records its revision (forget_backfills)."""
+        self.save(connection, None, done, finished=True)
+
+    def forget(self, connection: Connection) -> None:
+        """Done, under an env.py that would not forget it: drop the resume point now."""
+        connection.execute(progress_table.delete().where(progress_table.c.name == self.name))
         if connection.execute(sa.select(sa.func.count()).select_from(progress_table)).scalar():
             return
         progress_table.drop(connection)

@@ -49,6 +49,7 @@ from sqlalchemy.engine import Connection
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 try:
     from alembic_env_autogenerate import load_target_metadata, marked_to_skip, name_filter
+    from alembic_env_backfill import forget_backfills, refuse_changes_before_backfills
     from alembic_env_compare import ALEMBIC_COMPARATORS, register_comparators, render_portable
     from alembic_env_config import (
         Settings,
@@ -158,8 +159,9 @@ def do_run_migrations(connection: Connection, own_connection: bool = True) -> No
     changes = ChangesSinceRevision(connection)
     context.configure(
         connection=connection,
-        # Counts what a revision changed, to know whether a failed one may be retried.
-        on_version_apply=changes.revision_recorded,
+        # Once a revision is recorded: count its successor's changes afresh (may a failed
+        # one be retried?), and forget its finished backfills, kept until then for a rerun.
+        on_version_apply=(changes.revision_recorded, forget_backfills),
         # The same policy as offline; see run_migrations_offline() for each option's why.
         target_metadata=target_metadata(),
         compare_type=True,
@@ -177,6 +179,8 @@ def do_run_migrations(connection: Connection, own_connection: bool = True) -> No
         **TIMEOUTS,
         **YOUR_CONFIGURE_OPTIONS,
     )
+    # Before anything runs: a change before a backfill would be committed half-way.
+    refuse_changes_before_backfills(context.get_context())
     if not own_connection:
         with context.begin_transaction():
             context.run_migrations()
