@@ -128,6 +128,8 @@ def test_lock_timeout_bounds_how_long_writers_wait(project_copy, tmp_path, kind)
         assert f"the database is at revision {EXAMPLE_HEAD}" in line
         if kind == "postgresql":
             assert "on users, held by pid" in line and "AccessShareLock" in line
+        else:  # MySQL cannot tell which transaction holds a table: it names the open ones
+            assert "on users, while these transactions were open: connection" in line
         assert waits, "the writer never finished an update"
         assert max(waits) < 3, f"a writer waited {max(waits):.1f} s behind the migration"
 
@@ -243,6 +245,30 @@ def test_a_revision_failing_halfway(project_copy, tmp_path, kind):
             assert "nickname" not in columns and "half-applied" not in line
         else:  # MySQL committed the first statement: the message says how to recover
             assert "nickname" in columns and "'A half-applied revision' in the README" in line
+            assert "revision aaaa00000001 is half-applied" in line
+            assert "stay applied: ALTER TABLE users ADD COLUMN nickname" in line
+            assert f"alembic upgrade {EXAMPLE_HEAD}:aaaa00000001 --sql" in line
+
+
+@pytest.mark.mysql
+def test_a_half_applied_mysql_revision_is_not_retried_and_says_what_ran(project_copy, tmp_path):
+    project = project_copy("default")
+    add_example(project, "column-then-locked-column")
+    with throwaway_database("mysql", tmp_path) as url:
+        alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
+        retrying = {"ALEMBIC_LOCK_TIMEOUT": "1s", "ALEMBIC_LOCK_RETRIES": "3"}
+        with long_transaction(url, seconds=8):
+            time.sleep(0.3)
+            result = alembic(project, "upgrade", "head", url=url, extra_env=retrying, check=False)
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert "trying again" not in result.stderr, "a half-applied revision was retried"
+        line = result.stdout.strip().splitlines()[-1]
+        assert line.startswith("FAILED: ") and "revision aaaa00000001 is half-applied" in line
+        assert "stay applied: ALTER TABLE targets ADD COLUMN note" in line
+        assert f"alembic upgrade {EXAMPLE_HEAD}:aaaa00000001 --sql" in line
+        assert "on users, while these transactions were open: connection" in line
+        assert f"the database is at revision {EXAMPLE_HEAD}" in line
+        assert "note" in [column[0] for column in snapshot(url)["targets"]["columns"]]
 
 
 def test_offline_sql_bounds_its_lock_waits_first(bake):

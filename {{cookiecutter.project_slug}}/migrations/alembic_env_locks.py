@@ -66,73 +66,117 @@ def is_lock_timeout(error: sa.exc.DBAPIError) -> bool:
 
 
 def lock_holders(connection: Connection, statement: str | None) -> str:
-    """Who holds locks on the table a failed PostgreSQL statement needed, for the message."""
-    table = re.search(r"(?:TABLE|ON|INTO|UPDATE|FROM)\s+(?:ONLY\s+)?([\w.\"]+)", statement or "")
-    if not table or connection.dialect.name != "postgresql":
+    """Who holds, or may hold, the lock the failed statement needed, for the message.
+
+    PostgreSQL names the sessions holding locks on the table; MySQL cannot tell which
+    transaction holds a table's metadata lock, so it names the open ones.
+    """
+    table = re.search(r"(?:TABLE|ON|INTO|UPDATE|FROM)\s+(?:ONLY\s+)?([\w.\"`]+)", statement or "")
+    if not table:
         return ""
-    query = sa.text(
-        "SELECT a.pid, l.mode, a.state, now() - a.xact_start AS age FROM pg_locks l "
-        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted "
-        "AND l.relation = to_regclass(:table) AND a.pid <> pg_backend_pid()"
-    )
+    name = table[1].strip("`")
     try:
-        rows = connection.execute(query, {"table": table[1]}).all()
+        if connection.dialect.name == "postgresql":
+            rows = connection.execute(POSTGRESQL_HOLDERS, {"table": name}).all()
+            holders = [
+                f"pid {r.pid} ({r.mode}, {r.state}, transaction open {r.age})" for r in rows
+            ]
+            what = "held by"
+        elif connection.dialect.name in ("mysql", "mariadb"):
+            rows = connection.execute(MYSQL_OPEN_TRANSACTIONS).all()
+            holders = [f"connection {r.id} ({r.who}, transaction open {r.age} s)" for r in rows]
+            what = "while these transactions were open:"
+        else:
+            return ""
         connection.rollback()
     except sa.exc.DBAPIError:
         return ""
-    holders = ", ".join(
-        f"pid {row.pid} ({row.mode}, {row.state}, transaction open {row.age})" for row in rows
-    )
-    return f" on {table[1]}, held by {holders}" if holders else f" on {table[1]}"
+    return f" on {name}, {what} {', '.join(holders)}" if holders else f" on {name}"
 
 
-def migration_error(connection: Connection, error: sa.exc.DBAPIError, tries: int) -> CommandError:
+POSTGRESQL_HOLDERS = sa.text(
+    "SELECT a.pid, l.mode, a.state, now() - a.xact_start AS age FROM pg_locks l "
+    "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted "
+    "AND l.relation = to_regclass(:table) AND a.pid <> pg_backend_pid()"
+)
+MYSQL_OPEN_TRANSACTIONS = sa.text(
+    "SELECT t.trx_mysql_thread_id AS id, concat(p.user, '@', p.host) AS who, "
+    "timestampdiff(SECOND, t.trx_started, now()) AS age FROM information_schema.innodb_trx t "
+    "LEFT JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id "
+    "WHERE t.trx_mysql_thread_id <> connection_id()"
+)
+
+
+def migration_error(
+    connection: Connection, error: sa.exc.DBAPIError, tries: int, changes: ChangesSinceRevision
+) -> CommandError:
     """One line: what failed, where the database is now, and what to do."""
     statement = " ".join((error.statement or "").split())[:120]
     reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
     heads = ", ".join(context.get_context().get_current_heads()) or "base"
+    holders = lock_holders(connection, statement) if is_lock_timeout(error) else ""
+    if changes.statements and not changes.transactional:
+        failed = next_revision(heads)
+        ran = "; ".join(changes.statements[:3])
+        more = f" and {len(changes.statements) - 3} more" if len(changes.statements) > 3 else ""
+        return CommandError(
+            f"{reason}{holders} in: {statement}; revision {failed} is half-applied: MySQL "
+            f"cannot roll back DDL, and these of its statements stay applied: {ran}{more} "
+            f"(all of them: alembic upgrade {heads}:{failed} --sql); the database is at "
+            f"revision {heads}: see 'A half-applied revision' in the README"
+        )
     if is_lock_timeout(error):
         return CommandError(
-            f"gave up after {tries} tries waiting for a lock{lock_holders(connection, statement)}"
-            f" ({statement}); the database is at revision {heads}: run the upgrade again "
-            "when that transaction has ended, or raise lock_timeout"
+            f"gave up after {tries} tries waiting for a lock{holders} ({statement}); the "
+            f"database is at revision {heads}: run the upgrade again when that transaction "
+            "has ended, or raise lock_timeout"
         )
-    partial = ""
-    if connection.dialect.name in ("mysql", "mariadb"):
-        partial = (
-            "; MySQL cannot roll back DDL, so statements of the failed revision that ran "
-            "before this one stay applied: see 'A half-applied revision' in the README"
+    return CommandError(f"{reason} in: {statement}; the database is at revision {heads}")
+
+
+def next_revision(heads: str) -> str:
+    """The revision after the database's (the one that failed), or "the next revision"."""
+    script = context.script
+    try:
+        current = [script.get_revision(head) for head in heads.split(", ")]
+        following = (
+            {child for rev in current for child in rev.nextrev}
+            if heads != "base"
+            else set(script.get_bases())
         )
-    return CommandError(f"{reason} in: {statement}; the database is at revision {heads}{partial}")
+    except Exception:  # an unknown head: the message still helps without the id
+        return "the next revision"
+    return following.pop() if len(following) == 1 else "the next revision"
 
 
 class ChangesSinceRevision:
-    """Counts schema and data changes since the last revision was recorded.
+    """The schema and data changes made since the last revision was recorded.
 
     A revision may be retried only if its failed try left nothing behind: always on
-    PostgreSQL (the transaction rolled back), on MySQL only if nothing had run yet.
+    PostgreSQL (the transaction rolled back), on MySQL only if nothing had run yet; and
+    on MySQL the statements that ran are named in the failure message.
     """
 
     CHANGING = ("ALTER", "CREATE", "DROP", "RENAME", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
 
     def __init__(self, connection: Connection) -> None:
-        self.count = 0
+        self.statements: list[str] = []
         self.transactional = connection.dialect.name == "postgresql"
         sa.event.listen(connection, "after_cursor_execute", self.executed)
 
     def executed(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        """Count a statement that changed something other than alembic's own table."""
+        """Note a statement that changed something other than alembic's own table."""
         words = statement.lstrip().upper()
         if words.startswith(self.CHANGING) and "ALEMBIC_VERSION" not in words:
-            self.count += 1
+            self.statements.append(" ".join(statement.split())[:80])
 
     def revision_recorded(self, **kwargs: Any) -> None:
         """on_version_apply: a revision is done, the next one starts from nothing."""
-        self.count = 0
+        self.statements = []
 
     def retry_is_safe(self) -> bool:
         """Whether running the failed revision again cannot apply anything twice."""
-        return self.transactional or self.count == 0
+        return self.transactional or not self.statements
 
 
 def run_with_retries(connection: Connection, changes: ChangesSinceRevision, retries: int) -> None:
@@ -145,7 +189,7 @@ def run_with_retries(connection: Connection, changes: ChangesSinceRevision, retr
             return
         except sa.exc.DBAPIError as error:
             if attempt == tries or not is_lock_timeout(error) or not changes.retry_is_safe():
-                raise migration_error(connection, error, attempt) from None
+                raise migration_error(connection, error, attempt, changes) from None
             wait = 2 ** (attempt - 1)
             log.warning(
                 "Lock timeout (%s); trying again in %d s (%d of %d)",
