@@ -95,6 +95,18 @@ def test_no_jinja_is_left(bake, option_set: str) -> None:
 
 
 @option_sets
+def test_no_file_speaks_of_a_guide_the_reader_never_saw(bake, option_set: str) -> None:
+    project = bake(option_set)
+    mentions = [
+        f"{path.relative_to(project).as_posix()}:{number}: {line.strip()}"
+        for path in project_files(project)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "guide" in line.lower()
+    ]
+    assert mentions == []
+
+
+@option_sets
 @pytest.mark.parametrize("command", [("check",), ("format", "--check")], ids=["check", "format"])
 def test_ruff_passes(bake, option_set: str, command: tuple[str, ...]) -> None:
     result = ruff(bake(option_set), *command)
