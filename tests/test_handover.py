@@ -86,3 +86,12 @@ def test_tables_on_a_second_metadata_are_named(project_copy, tmp_path):
     assert len(warning) == 1, check.stderr
     assert "trading_bot.models.legacy keeps tables on a MetaData other than" in warning[0]
     assert "No new upgrade operations detected" in check.stdout
+
+
+def test_an_async_engine_is_connected_to_and_left_to_its_owner(project_copy, tmp_path):
+    project = project_copy("default")
+    scripts = add_example(project, "connection-in-attributes")
+    (handed,) = [path for path in scripts if path.name == "upgrade_on_a_handed_async_engine.py"]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'async.db'}"
+    printed = run(project, sys.executable, str(handed), url).stdout
+    assert "'users'" in printed and "'alembic_version'" in printed
