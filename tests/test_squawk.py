@@ -26,6 +26,7 @@ from .test_generated_suite import (
     run_step,
     step_scripts,
 )
+from .test_revision_templates import write_as_the_comments_say
 
 # What `alembic upgrade --sql` renders for; nothing connects to it.
 OFFLINE_URL = sa.make_url("postgresql+psycopg://lint@localhost/offline")
@@ -95,6 +96,8 @@ def test_revisions_from_our_templates_and_autogenerate_pass(project_copy, tmp_pa
         stairway = ["-x", "template=stairway", "revision", "--autogenerate"]
         alembic(project, *stairway, "-m", "users.phone required", url=url)
     alembic(project, "-x", "template=data", "revision", "-m", "reprice items")
+    (data,) = (project / "migrations" / "versions").glob("*_reprice_items.py")
+    write_as_the_comments_say(data)  # unwritten, it stops --sql too, in one line
     files = revision_files(project)
     (backfill,) = [name for name in files if name.endswith("_backfill.py")]
     (project / "migrations" / "versions" / backfill).write_text(
