@@ -40,7 +40,7 @@ def set_not_null(table: str, column: str, existing_type: Any = None) -> None:
     if dialect.name == "postgresql":
         postgresql_set_not_null(dialect.identifier_preparer, table, column)
     elif dialect.name == "sqlite":
-        with op.batch_alter_table(table) as batch:
+        with sqlite_batch(table, f"set_not_null({table}.{column})") as batch:
             batch.alter_column(column, nullable=False)
     else:
         op.alter_column(table, column, nullable=False, **existing(table, column, existing_type))
@@ -50,7 +50,7 @@ def drop_not_null(table: str, column: str, existing_type: Any = None) -> None:
     """Allow NULL in a column again (cheap everywhere: nothing is scanned)."""
     dialect = op.get_context().dialect
     if dialect.name == "sqlite":
-        with op.batch_alter_table(table) as batch:
+        with sqlite_batch(table, f"drop_not_null({table}.{column})") as batch:
             batch.alter_column(column, nullable=True)
     elif dialect.name == "postgresql":
         op.alter_column(table, column, nullable=True)
@@ -75,6 +75,21 @@ def postgresql_set_not_null(quoting: Any, table: str, column: str) -> None:
     # revision: a failure rolls them back, and a rerun finds them undone.
     op.execute(f"ALTER TABLE {quoted_table} ALTER COLUMN {quoted_column} SET NOT NULL")
     op.execute(f"{OWN_CONSTRAINT}\nALTER TABLE {quoted_table} DROP CONSTRAINT {check}")
+
+
+def sqlite_batch(table: str, step: str) -> Any:
+    """SQLite's batch mode, which rebuilds the table: refused in one line under --sql.
+
+    The rebuild copies the table as the live database has it; --sql has no database to
+    read it from (alembic would need the whole Table as copy_from=, which a step naming
+    only the table cannot give).
+    """
+    if op.get_context().as_sql:
+        raise CommandError(
+            f"{step}: offline --sql is not supported for this step on SQLite: batch mode "
+            "rebuilds the table from the live database; run this step without --sql"
+        )
+    return op.batch_alter_table(table)
 
 
 def not_null_check_name(table: str, column: str) -> str:
@@ -160,7 +175,7 @@ def add_foreign_key(
     """Add a foreign key; on PostgreSQL NOT VALID, then VALIDATE without blocking writes."""
     dialect = op.get_context().dialect.name
     if dialect == "sqlite":
-        with op.batch_alter_table(table) as batch:
+        with sqlite_batch(table, f"add_foreign_key({name})") as batch:
             batch.create_foreign_key(name, referred_table, columns, referred_columns, **kw)
     elif dialect == "postgresql":
         with committed_alone():
@@ -183,7 +198,7 @@ def add_check_constraint(name: str, table: str, condition: str) -> None:
     """Add a CHECK; on PostgreSQL NOT VALID, then VALIDATE without blocking writes."""
     dialect = op.get_context().dialect.name
     if dialect == "sqlite":
-        with op.batch_alter_table(table) as batch:
+        with sqlite_batch(table, f"add_check_constraint({name})") as batch:
             batch.create_check_constraint(name, condition)
     elif dialect == "postgresql":
         with committed_alone():
@@ -198,7 +213,7 @@ def add_unique_constraint(name: str, table: str, columns: list[str]) -> None:
     """Add a UNIQUE constraint; on PostgreSQL from a unique index built concurrently."""
     context = op.get_context()
     if context.dialect.name == "sqlite":
-        with op.batch_alter_table(table) as batch:
+        with sqlite_batch(table, f"add_unique_constraint({name})") as batch:
             batch.create_unique_constraint(name, columns)
     elif context.dialect.name == "postgresql":
         if not context.as_sql and constraint_exists(table, name):
