@@ -1,13 +1,15 @@
 """Fixtures of the migration tests: a throwaway database and pytest-alembic's runner.
 
 `pytest` migrates a new SQLite file. With TEST_DATABASE_URL naming a PostgreSQL or MySQL
-server, each test creates its own database on that server and drops it afterwards.
+server, each test creates its own database on that server and drops it afterwards; the
+tests of test_rows_survive.py share one, which they walk forward through the history.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from sqlalchemy.engine import URL, Engine
 from .data_migration import DataMigration
 from .database import sync_url, throwaway_database
 from .revisions import downgrade_floor, project_config
+from .row_walk import RowWalk
 
 
 @pytest.fixture
@@ -44,22 +47,38 @@ def alembic_engine(test_database_url: URL) -> Iterator[Engine]:
 
 @pytest.fixture
 def alembic_runner(
-    alembic_config: Config,
-    alembic_engine: Engine,
-    test_database_url: URL,
-    monkeypatch: pytest.MonkeyPatch,
+    alembic_config: Config, alembic_engine: Engine, test_database_url: URL
 ) -> Iterator[MigrationContext]:
-    """pytest-alembic's runner; migrations/env.py connects to the test database itself.
+    """pytest-alembic's runner; migrations/env.py connects to the test database itself."""
+    with migration_runner(alembic_config, alembic_engine, test_database_url) as runner:
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def row_walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RowWalk]:
+    """One database of test_rows_survive.py's own, walked forward one revision per test."""
+    with throwaway_database(tmp_path_factory.mktemp("row-walk")) as url:
+        engine = sa.create_engine(sync_url(url), poolclass=sa.pool.NullPool)
+        config = Config(alembic_config=project_config(), minimum_downgrade_revision=None)
+        with migration_runner(config, engine, url) as runner:
+            yield RowWalk(runner, engine)
+        engine.dispose()
+
+
+@contextmanager
+def migration_runner(config: Config, engine: Engine, url: URL) -> Iterator[MigrationContext]:
+    """pytest-alembic's runner, with env.py connecting through $DATABASE_URL.
 
     pytest-alembic would hand env.py alembic_engine, which env.py accepts, but that engine
     is synchronous even in an async project. So env.py gets none and connects through
     $DATABASE_URL once per command, as `alembic upgrade` does, with the project's own
     driver (asyncpg, aiomysql or aiosqlite where the project uses one).
     """
-    monkeypatch.setenv("DATABASE_URL", test_database_url.render_as_string(hide_password=False))
-    with pytest_alembic.runner(config=alembic_config, engine=alembic_engine) as runner:
-        runner.command_executor.configure(connection=None)
-        yield runner
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+        with pytest_alembic.runner(config=config, engine=engine) as runner:
+            runner.command_executor.configure(connection=None)
+            yield runner
 
 
 @pytest.fixture

@@ -4,18 +4,32 @@ A revision that cannot be undone says so in its downgrade, and the tests respect
 
     def downgrade() -> None:
         raise NotImplementedError("the old prices are gone")
+
+A revision whose upgrade deletes rows on purpose says so at module level, and
+test_rows_survive.py lets those rows go:
+
+    deletes_rows = "duplicate accounts are merged into the oldest one"
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import re
 from pathlib import Path
 
 import pytest
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 
+# The module-level name that declares an upgrade deleting rows on purpose.
+DELETES_ROWS = "deletes_rows"
+# Names of a revision file whose strings are identifiers, not data.
+REVISION_NAMES = {"revision", "down_revision", "branch_labels", "depends_on", DELETES_ROWS}
+# A string holding SQL: its quoted literals and numbers are the data it names.
+SQL_WORDS = re.compile(r"\b(select|insert|update|delete|where|set|values)\b", re.IGNORECASE)
+SQL_STRING = re.compile(r"'((?:[^']|'')*)'")
+SQL_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 # Revisions must not import the application: its models change, a revision must not.
 APPLICATION_PACKAGE = "{{ cookiecutter.package_name }}"
 PROJECT = Path(__file__).resolve().parent.parent
@@ -70,6 +84,76 @@ def irreversible_reason(script: Script) -> str | None:
             message = arguments[0]
             return message.value if isinstance(message, ast.Constant) else ast.unparse(message)
     return None
+
+
+def declared_row_deletion(script: Script) -> str | None:
+    """The reason in a module-level `deletes_rows = "why"`, if the revision has one."""
+    for node in parsed(script.path).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        value = getattr(node, "value", None)
+        if any(isinstance(t, ast.Name) and t.id == DELETES_ROWS for t in targets):
+            return value.value if isinstance(value, ast.Constant) else ast.unparse(value)
+    return None
+
+
+def revision_literals(script: Script) -> list[object]:
+    """The strings, numbers and booleans a revision writes or filters on, in file order.
+
+    Docstrings and the revision identifiers are left out. A string of SQL gives its quoted
+    literals and numbers; a LIKE pattern ('pref\\_%') also gives its fixed part ('pref_').
+    """
+    tree = parsed(script.path)
+    docstrings = {id(body[0].value) for body in docstring_owners(tree)}  # type: ignore[attr-defined]
+    found: list[object] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign | ast.AnnAssign) and assigns(
+            statement, REVISION_NAMES
+        ):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Constant) and id(node) not in docstrings:
+                found.extend(literals_in(node.value))
+    # True == 1 in Python: keep both, told apart by their type.
+    return [value for _, value in dict.fromkeys((type(value), value) for value in found)]
+
+
+def docstring_owners(tree: ast.Module) -> list[list[ast.stmt]]:
+    """The bodies of the module, functions and classes that open with a docstring."""
+    owners = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return [
+        node.body
+        for node in ast.walk(tree)
+        if isinstance(node, owners)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+        and isinstance(node.body[0].value.value, str)
+    ]
+
+
+def assigns(statement: ast.Assign | ast.AnnAssign, names: set[str]) -> bool:
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    return any(isinstance(target, ast.Name) and target.id in names for target in targets)
+
+
+def literals_in(value: object) -> list[object]:
+    """The data values a constant of a revision names."""
+    if isinstance(value, bool | int | float):
+        return [value]
+    if not isinstance(value, str) or not value:
+        return []
+    if "'" in value or SQL_WORDS.search(value):
+        quoted = [text.replace("''", "'") for text in SQL_STRING.findall(value)]
+        numbers = [
+            float(n) if "." in n else int(n) for n in SQL_NUMBER.findall(SQL_STRING.sub("", value))
+        ]
+        return [*quoted, *numbers, *(like_prefix(text) for text in quoted if "%" in text)]
+    return [value, like_prefix(value)] if "%" in value else [value]
+
+
+def like_prefix(pattern: str) -> str:
+    """The text a LIKE pattern fixes: 'pref\\_%' -> 'pref_'."""
+    return re.sub(r"\\(.)", r"\1", pattern.replace("%", ""))
 
 
 def application_imports(script: Script) -> list[str]:
