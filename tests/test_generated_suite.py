@@ -96,6 +96,7 @@ def test_the_baked_suite_passes(bake, tmp_path, option_set, kind):
     for revision in revisions:
         assert f"test_stairway[{revision}] PASSED" in text
         assert f"test_downgrade_leaves_no_trace[{revision}] PASSED" in text
+        assert f"test_rows_survive[{revision}] PASSED" in text
 
 
 def test_every_option_set_runs_its_suite():
@@ -194,6 +195,52 @@ def test_a_data_migration_that_loses_rows_fails(project_copy, tmp_path):
         "test_default_preferences_for_existing_users FAILED",
         'assert migration.rows("user_preferences") == [CHOSEN]',
     )
+
+
+# The team's first version of the example data migration: its downgrade deletes by value.
+LOST_PREFERENCE = {
+    "sqlite": "'default_game': 'csgo', 'notification_enabled': True}",
+    "postgresql": "'default_game': 'csgo', 'notification_enabled': True}",
+    "mysql": "'default_game': 'csgo', 'notification_enabled': 1}",
+}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=slow), "mysql"])
+def test_a_downgrade_deleting_by_value_fails_with_the_rows_it_lost(project_copy, tmp_path, kind):
+    project = project_copy("mysql" if kind == "mysql" else "default")
+    add_example(project, "value-based-delete-downgrade")
+    result = pytest_in(project, tmp_path, "-k", "rows_survive or default_preferences", kind=kind)
+    assert_failed_because(
+        result,
+        f"test_rows_survive[{PREFERENCES}] FAILED",
+        f"the upgrade and downgrade of {PREFERENCES} lost rows of user_preferences "
+        "that were there before (1):",
+        LOST_PREFERENCE[kind],
+    )
+    text = output(result)
+    # The handwritten test of the example passes: its chosen row is not a default one.
+    assert "test_default_preferences_for_existing_users PASSED" in text
+    assert f"test_rows_survive[{INITIAL}] PASSED" in text
+
+
+def test_an_upgrade_deleting_rows_fails_until_it_says_why(project_copy, tmp_path):
+    project = project_copy("default")
+    (revision,) = add_example(project, "upgrade-deletes-rows")
+    result = pytest_in(project, tmp_path, "-k", "rows_survive")
+    assert_failed_because(
+        result,
+        "test_rows_survive[ffff00000001] FAILED",
+        "the upgrade of ffff00000001 deleted rows of users that were there before it (",
+        "'username': None",
+        'if it means to, say why in the revision: deletes_rows = "why"',
+    )
+    text = revision.read_text()
+    revision.write_text(
+        text + '\ndeletes_rows = "users without a username never finished signing up"\n'
+    )
+    result = pytest_in(project, tmp_path, "-k", "rows_survive")
+    assert result.returncode == 0, output(result)
+    assert "test_rows_survive[ffff00000001] PASSED" in output(result)
 
 
 # --- the CI workflow -------------------------------------------------------------------------
