@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import random
 import signal
@@ -216,3 +217,20 @@ def test_a_connection_inside_the_callers_transaction_is_used_as_it_is(database_u
             assert increment(batch_size=100) == 300
         connection.rollback()
     assert counters(database_url) == [0] * 300  # nothing was committed behind its back
+
+
+@pytest.mark.parametrize(
+    ("shape", "change"),
+    [
+        ("column_then_backfill", "op.add_column()"),
+        ("sql_then_backfill", "op.get_bind().execute(ALTER ...)"),
+        ("table_then_backfill_by_another_name", "op.create_table()"),
+        ("read_then_backfill", None),
+        ("safe_index_then_backfill", None),
+        ("backfill_then_column", None),
+    ],
+)
+def test_a_change_before_a_backfill_is_found_in_the_source(shape, change, monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLES / "backfill-shapes"))
+    shapes = importlib.import_module("revision_shapes")
+    assert helper.change_before_backfill(getattr(shapes, shape)) == change

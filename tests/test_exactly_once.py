@@ -334,15 +334,10 @@ def test_a_safe_index_before_a_backfill_is_allowed(project_copy, tmp_path, kind)
         assert ("ix_items_counter", ("counter",), False) in indexes
 
 
-# Known failures of today's naming of resume points (strict: a fix makes them fail as
-# XPASS, and the marker goes).
-NAMED_BY_LINE = (
-    "resume points are named revision.function:LINE.table, by the line of the backfill() "
-    "call, not by the call itself"
-)
+# The n-th backfill() of a run keeps the n-th resume point, however the revision reaches
+# it and wherever its line moves.
 
 
-@pytest.mark.xfail(strict=True, reason=f"{NAMED_BY_LINE}: the second part finds the first's mark")
 @pytest.mark.parametrize("kind", on_each_server("loop"))
 def test_a_backfill_in_a_loop_changes_each_part(project_copy, tmp_path, kind):
     with throwaway_database(kind, tmp_path) as url:
@@ -351,12 +346,6 @@ def test_a_backfill_in_a_loop_changes_each_part(project_copy, tmp_path, kind):
         assert_done_once(url)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="calling_revision() reads `revision` from backfill()'s direct caller: through a "
-    "helper module it is None, so the finished mark is never forgotten and the next "
-    "revision's backfill through the helper is skipped",
-)
 @pytest.mark.parametrize("kind", on_each_server("shared-helper"))
 def test_backfills_through_a_shared_helper_run_in_each_revision(project_copy, tmp_path, kind):
     with throwaway_database(kind, tmp_path) as url:
@@ -365,7 +354,6 @@ def test_backfills_through_a_shared_helper_run_in_each_revision(project_copy, tm
         assert_done_once(url, counter=11, version=2, head="aaaa00000002")
 
 
-@pytest.mark.xfail(strict=True, reason=f"{NAMED_BY_LINE}: an edit above it loses the mark")
 @pytest.mark.parametrize("kind", on_each_server("edited-then-rerun"))
 def test_a_revision_edited_before_its_rerun_changes_each_row_once(project_copy, tmp_path, kind):
     with throwaway_database(kind, tmp_path) as url:

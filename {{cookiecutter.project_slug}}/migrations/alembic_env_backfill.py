@@ -57,6 +57,8 @@ progress_table = sa.Table(
     sa.Column("rows_done", sa.BigInteger, nullable=False),
     sa.Column("finished", sa.Boolean, nullable=False),
 )
+# SQL that changes something, when a revision runs it itself before a backfill.
+CHANGING_SQL = ("ALTER", "CREATE", "DROP", "RENAME", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
 # op.* calls that change nothing, and so may come before a backfill.
 HARMLESS_OPS = {"get_bind", "get_context", "f", "inline_literal", "implementation_for"}
 
@@ -82,7 +84,8 @@ def backfill(
     key:        a unique column to walk the table by (the primary key), declared in table
     batch_size: rows per batch: at the default, a batch takes well under a second
     pause:      seconds to sleep between batches, to spare a busy database
-    name:       where the resume point is kept; by default revision, function and table
+    name:       where the resume point is kept; by default the revision, its function,
+                the order of this call among the run's backfills, and the table
     """
     if (values is None) == (statement is None):
         raise CommandError("backfill: pass either values= or statement=, not both or neither")
@@ -98,7 +101,8 @@ def backfill(
         op.execute(statement(sa.true()))
         return 0
     walk = KeysetWalk(table, key_column, statement, where, batch_size, pause)
-    return walk.run(op.get_bind(), name or default_name(table), calling_revision())
+    default_name, revision = call_site(table)
+    return walk.run(op.get_bind(), name or default_name, revision)
 
 
 def key_column_of(table: TableClause, key: Any) -> sa.ColumnClause:
@@ -147,17 +151,36 @@ def where_clauses(where: ColumnElement[bool] | None) -> list[ColumnElement[bool]
     return [] if where is None else [where]
 
 
-def default_name(table: TableClause) -> str:
-    """revision.function:line.table of the backfill() call, for its own resume point."""
-    caller = sys._getframe(2)
-    revision = caller.f_globals.get("revision", caller.f_globals.get("__name__", "?"))
-    return f"{revision}.{caller.f_code.co_name}:{caller.f_lineno}.{table.name}"
+def migration_frame() -> Any:
+    """The frame of the revision's upgrade() or downgrade() that (perhaps through helpers
+    of its own) called backfill(); None outside a migration."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        names = frame.f_globals
+        is_revision = isinstance(names.get("revision"), str) and "down_revision" in names
+        if is_revision and frame.f_code.co_name in ("upgrade", "downgrade"):
+            return frame
+        frame = frame.f_back
+    return None
 
 
-def calling_revision() -> str | None:
-    """The revision id of the migration calling backfill(), for forget_backfills()."""
-    revision = sys._getframe(2).f_globals.get("revision")
-    return revision if isinstance(revision, str) else None
+# The migration function run now, and how many backfills it has started: the n-th
+# backfill of a run keeps the n-th resume point, however the revision reaches it (a loop,
+# a helper) and wherever its line moves in an edit between a failed run and the rerun.
+current_run: dict[str, Any] = {"frame": None, "calls": 0}
+
+
+def call_site(table: TableClause) -> tuple[str, str | None]:
+    """The resume point's name for this backfill() call, and its revision id."""
+    frame = migration_frame()
+    if frame is None:  # called outside a migration: name it by the caller's line
+        caller = sys._getframe(2)
+        return f"{caller.f_globals.get('__name__', '?')}:{caller.f_lineno}.{table.name}", None
+    if current_run["frame"] is not frame:  # a new run (a retry is a new call, a new frame)
+        current_run.update(frame=frame, calls=0)
+    current_run["calls"] += 1
+    revision = frame.f_globals["revision"]
+    return f"{revision}.{frame.f_code.co_name}#{current_run['calls']}.{table.name}", revision
 
 
 def forget_backfills(ctx: Any, step: Any, **kwargs: Any) -> None:
@@ -215,11 +238,23 @@ def refuse_changes_before_backfills(migration_context: Any) -> None:
 
 
 def change_before_backfill(function: Callable[..., Any]) -> str | None:
-    """The first op.* change a migration function makes before it calls backfill()."""
+    """The first change a migration function makes before it calls backfill(): an op.*
+    call, or SQL that changes something run through op.get_bind() (read from the source;
+    changes made inside helper functions are not seen)."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    except (OSError, TypeError, SyntaxError):
+        # Revisions are loaded from their files, outside sys.modules: read the file.
+        with open(function.__code__.co_filename, encoding="utf-8") as source:
+            module = ast.parse(source.read())
+    except (OSError, TypeError, SyntaxError, UnicodeDecodeError):
         return None
+    names_of_backfill = {"backfill"} | {
+        alias.asname
+        for node in ast.walk(module)
+        if isinstance(node, ast.ImportFrom) and node.module == "alembic_env_backfill"
+        for alias in node.names
+        if alias.name == "backfill" and alias.asname
+    }
     calls = sorted(
         (node for node in ast.walk(tree) if isinstance(node, ast.Call)),
         key=lambda node: (node.lineno, node.col_offset),
@@ -228,11 +263,25 @@ def change_before_backfill(function: Callable[..., Any]) -> str | None:
     for call in calls:
         target = call.func
         name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
-        if name == "backfill":
+        if name in names_of_backfill:
             return first_change
-        is_op = isinstance(target, ast.Attribute) and getattr(target.value, "id", "") == "op"
-        if is_op and name not in HARMLESS_OPS and first_change is None:
-            first_change = f"op.{name}()"
+        if first_change is None:
+            first_change = change_made_by(call, name)
+    return None
+
+
+def change_made_by(call: ast.Call, name: str) -> str | None:
+    """op.NAME(), or op.get_bind().execute("UPDATE ...") with SQL that changes something."""
+    target = call.func
+    if not isinstance(target, ast.Attribute):
+        return None
+    if getattr(target.value, "id", "") == "op":
+        return None if name in HARMLESS_OPS else f"op.{name}()"
+    on_bind = isinstance(target.value, ast.Call) and "get_bind" in ast.unparse(target.value)
+    if on_bind and name in ("execute", "exec_driver_sql") and call.args:
+        sql = next((n.value for n in ast.walk(call.args[0]) if isinstance(n, ast.Constant)), None)
+        if isinstance(sql, str) and sql.lstrip().upper().startswith(CHANGING_SQL):
+            return f"op.get_bind().{name}({sql.split()[0]} ...)"
     return None
 
 
