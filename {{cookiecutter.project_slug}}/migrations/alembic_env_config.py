@@ -14,10 +14,13 @@ import os
 import re
 from collections.abc import Callable
 from logging.config import fileConfig
+from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import context
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
 
@@ -40,6 +43,18 @@ Run = Callable[[Connection, bool], None]
 
 # Drivers for a URL that names none, when SQLAlchemy's default one is not installed.
 FALLBACK_DRIVERS = {"postgresql": ("psycopg",), "mysql": ("pymysql",), "mariadb": ("pymysql",)}
+
+# What a connect can fail with: the server's refusal, the network, a password the driver
+# cannot encode (PyMySQL sends passwords as latin-1).
+CONNECT_ERRORS = (sa.exc.DBAPIError, OSError, UnicodeError)
+# What a migration's connection raises once it has gone away (terminated, killed, closed),
+# and what code using it afterwards raises: each ends in one line (migration_failure).
+MIGRATION_ERRORS = (sa.exc.DBAPIError, sa.exc.PendingRollbackError, sa.exc.ResourceClosedError)
+# The hint for a URL whose password (or user name) holds an unencoded special character.
+PERCENT_ENCODE = (
+    "percent-encode special characters in the user name and password "
+    "(@ as %40, : as %3A, / as %2F, % as %25; urllib.parse.quote(password, safe=''))"
+)
 
 
 def is_true(value: Any) -> bool:
@@ -122,6 +137,14 @@ class Settings:
             raise CommandError(
                 f"{source} is not a database URL; expected dialect+driver://user:password@host/db"
             ) from None
+        except ValueError:  # the port: no piece of the URL is shown, it may be the password's
+            raise CommandError(
+                f"{source} has a port that is not a number; if a password holds @ or :, "
+                f"{PERCENT_ENCODE}"
+            ) from None
+        if "@" in (url.host or "") or (url.host and "@" in (url.database or "")):
+            # An @ of the password ended the password early: the rest would be the host.
+            raise CommandError(f"{source} has more than one unencoded @: {PERCENT_ENCODE}")
         return url
 
     def command(self) -> str | None:
@@ -190,10 +213,103 @@ def pool_free_engine(url: URL) -> Any:
 
 def connection_error(url: URL, error: Exception) -> CommandError:
     """Turn a failed connect into one line that names the server but not the password."""
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-    if url.password:
-        reason = reason.replace(str(url.password), "***")
-    return CommandError(f"cannot connect to {redacted(url)}: {reason}")
+    if isinstance(error, UnicodeEncodeError):
+        # Its message quotes the character it could not encode, and where it is.
+        reason = (
+            f"{url.get_driver_name()} sends the password as {error.encoding}, which cannot "
+            "spell one of its characters: use a password of such characters, or a driver "
+            "that sends UTF-8 (mysql+mysqldb://)"
+            if url.password is not None and error.object == str(url.password)
+            else f"{url.get_driver_name()} cannot encode a part of the URL as {error.encoding}"
+        )
+        return CommandError(f"cannot connect to {redacted(url)}: {reason}")
+    return CommandError(f"cannot connect to {redacted(url)}: {first_line(url, error)}")
+
+
+def first_line(url: URL, error: BaseException) -> str:
+    """The first line of a database error's own message, without the password."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    reason = lines[0] if lines else type(error).__name__
+    return reason.replace(str(url.password), "***") if url.password else reason
+
+
+def migration_failure(url: URL, error: BaseException, heads: str | None) -> CommandError:
+    """One line for a migration that failed on its connection (terminated, killed).
+
+    What went away first, in which revision file and statement, where the database is
+    now, and what to do; the tracebacks of everything that failed after it are left out.
+    """
+    chain = [error]
+    while chain[-1].__context__ is not None and len(chain) < 20:
+        chain.append(chain[-1].__context__)
+    first = next((e for e in reversed(chain) if isinstance(e, sa.exc.DBAPIError)), error)
+    lost = any(
+        getattr(e, "connection_invalidated", False)
+        or isinstance(
+            e, (sa.exc.InterfaceError, sa.exc.PendingRollbackError, sa.exc.ResourceClosedError)
+        )
+        for e in chain
+    )
+    what = "the database connection was closed or terminated" if lost else "the migration failed"
+    reason = first_line(url, first)
+    if reason.startswith("(") and reason.endswith(")"):  # PyMySQL's (2013, 'Lost ...')
+        reason = reason[1:-1]
+    where = next(filter(None, (revision_file(e.__traceback__) for e in reversed(chain))), "")
+    statement = " ".join((getattr(first, "statement", None) or "").split())
+    if statement:
+        where += f", in: {statement[:100]}{'...' if len(statement) > 100 else ''}"
+    now = f"the database is at revision {heads}" if heads else "its revision cannot be read"
+    half_applied = ""
+    if url.get_backend_name() in ("mysql", "mariadb"):
+        half_applied = (
+            "; MySQL cannot roll back DDL: if the revision had changed the schema, see "
+            "'A half-applied revision' in the README"
+        )
+    command = Settings(context.config).command() or "migration"
+    return CommandError(
+        f"{what} ({reason}){where}; {now}: run the {command} again once the database "
+        f"answers (a concurrent index or a backfill carries on where it stopped){half_applied}"
+    )
+
+
+def revision_file(trace: TracebackType | None) -> str:
+    """' at FILE line N' for the innermost revision file in a traceback, else ''."""
+    found = ""
+    while trace is not None:
+        names = trace.tb_frame.f_globals
+        if "down_revision" in names and "upgrade" in names:
+            path = trace.tb_frame.f_code.co_filename
+            found = f" at {os.path.basename(path)} line {trace.tb_lineno}"
+        trace = trace.tb_next
+    return found
+
+
+def current_heads(connection: Connection) -> str:
+    """The revisions the database is at, read from alembic's version table."""
+    opts = context.get_context().opts
+    version_table = {
+        name: opts[name] for name in ("version_table", "version_table_schema") if name in opts
+    }
+    migration_context = MigrationContext.configure(connection, opts=version_table)
+    return ", ".join(migration_context.get_current_heads()) or "base"
+
+
+def heads_after_failure(engine: Any) -> str | None:
+    """current_heads() on a new connection; None when the database cannot tell."""
+    try:
+        with engine.connect() as connection:
+            return current_heads(connection)
+    except Exception:  # noqa: BLE001 - a message's detail: the failure itself is reported
+        return None
+
+
+async def heads_after_failure_async(engine: Any) -> str | None:
+    """heads_after_failure() through an async driver."""
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(current_heads)
+    except Exception:  # noqa: BLE001 - a message's detail: the failure itself is reported
+        return None
 
 
 def run_on_handed_over(handed_over: Any, run: Run) -> None:
@@ -229,11 +345,13 @@ def run_on_engine(engine: Any, run: Run, made_here: bool) -> None:
         return
     try:
         connection = engine.connect()
-    except (sa.exc.DBAPIError, OSError) as error:
+    except CONNECT_ERRORS as error:
         raise connection_error(engine.url, error) from None
     try:
         with connection:
             run(connection, True)
+    except MIGRATION_ERRORS as error:
+        raise migration_failure(engine.url, error, heads_after_failure(engine)) from None
     finally:
         if made_here:
             engine.dispose()
@@ -245,10 +363,13 @@ async def run_async(engine: Any, run: Run, made_here: bool) -> None:
         connection = engine.connect()
         try:
             await connection.start()
-        except (sa.exc.DBAPIError, OSError) as error:
+        except CONNECT_ERRORS as error:
             raise connection_error(engine.url, error) from None
         try:
             await connection.run_sync(run, True)
+        except MIGRATION_ERRORS as error:
+            heads = await heads_after_failure_async(engine)
+            raise migration_failure(engine.url, error, heads) from None
         finally:
             await connection.close()
     finally:
