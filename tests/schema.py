@@ -7,6 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+# The migration environment's own tables: bookkeeping, not the application's schema (an
+# online upgrade keeps checksums of applied files, an offline script does not).
+ENVIRONMENT_TABLES = {"alembic_revision_checksums", "alembic_backfill_progress"}
+
 
 def snapshot(url: URL) -> dict[str, Any]:
     """Tables, columns, keys, indexes and constraints of a database, as plain data."""
@@ -35,6 +39,7 @@ def snapshot(url: URL) -> dict[str, Any]:
                 "checks": sorted(c["name"] or "" for c in inspector.get_check_constraints(table)),
             }
             for table in sorted(inspector.get_table_names())
+            if table not in ENVIRONMENT_TABLES
         }
     finally:
         engine.dispose()

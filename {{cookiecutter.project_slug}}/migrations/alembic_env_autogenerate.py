@@ -39,6 +39,7 @@ SYSTEM_TABLES = (
     "_timescaledb_*",  # TimescaleDB catalogs and chunks
     "_hyper_*",
     "alembic_backfill_progress",  # alembic_env_backfill.py's resume points
+    "alembic_revision_checksums",  # alembic_env_integrity.py's applied files
 )
 
 # Schemas of the database and its extensions, skipped when include_schemas is on.

@@ -28,6 +28,7 @@ alembic_env_*.py modules beside this file, one concern each:
     alembic_env_compare.py       comparison by meaning: defaults, identity, enum labels
     alembic_env_revisions.py     which template, stairway and safe-addition revisions
     alembic_env_locks.py         timeouts, lock retries, one migrator at a time
+    alembic_env_integrity.py     applied revision files may not change or go
     alembic_env_backfill.py      backfill(), for data revisions
     alembic_env_safe_ddl.py      schema changes safe on a busy database, for revisions
 """
@@ -59,6 +60,7 @@ try:
         run_on_engine,
         run_on_handed_over,
     )
+    from alembic_env_integrity import record_checksums, verify_applied_history
     from alembic_env_locks import (
         ChangesSinceRevision,
         migration_lock,
@@ -160,8 +162,9 @@ def do_run_migrations(connection: Connection, own_connection: bool = True) -> No
     context.configure(
         connection=connection,
         # Once a revision is recorded: count its successor's changes afresh (may a failed
-        # one be retried?), and forget its finished backfills, kept until then for a rerun.
-        on_version_apply=(changes.revision_recorded, forget_backfills),
+        # one be retried?), forget its finished backfills, kept until then for a rerun,
+        # and store its file's checksum (a later edit of the file is refused).
+        on_version_apply=(changes.revision_recorded, forget_backfills, record_checksums),
         # The same policy as offline; see run_migrations_offline() for each option's why.
         target_metadata=target_metadata(),
         compare_type=True,
@@ -179,7 +182,10 @@ def do_run_migrations(connection: Connection, own_connection: bool = True) -> No
         **TIMEOUTS,
         **YOUR_CONFIGURE_OPTIONS,
     )
-    # Before anything runs: a change before a backfill would be committed half-way.
+    # Before anything runs: applied revisions must be as they were applied, and a change
+    # before a backfill would be committed half-way.
+    accepted = str(x_arguments.get("accept_edited", "")).replace(",", " ").split()
+    verify_applied_history(context.get_context(), context.script, accepted)
     refuse_changes_before_backfills(context.get_context())
     if not own_connection:
         with context.begin_transaction():

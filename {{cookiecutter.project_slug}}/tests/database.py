@@ -104,7 +104,8 @@ def schema_lines(engine: Engine) -> set[str]:
         inspector = sa.inspect(connection)
         lines = {f"view {view}" for view in inspector.get_view_names()}
         for table in inspector.get_table_names():
-            if table != "alembic_version":
+            # alembic's own table, and the migration environment's applied-file checksums
+            if table not in ("alembic_version", "alembic_revision_checksums"):
                 lines |= table_lines(inspector, table)
         if connection.dialect.name == "postgresql":
             lines |= {f"enum {enum['name']} {enum['labels']}" for enum in inspector.get_enums()}

@@ -26,7 +26,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 # alembic's version table and alembic_env_backfill.py's resume points: not the project's.
-BOOKKEEPING_TABLES = {"alembic_version", "alembic_backfill_progress"}
+BOOKKEEPING_TABLES = {
+    "alembic_version",
+    "alembic_backfill_progress",
+    "alembic_revision_checksums",
+}
 ATTEMPTS = 6  # per row, before it is left out
 MAX_LITERALS = 12  # per column: rows per table stay in the tens
 MISSING = object()  # a value we cannot make: the column is left to its default
