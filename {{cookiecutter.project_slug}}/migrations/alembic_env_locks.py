@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +28,9 @@ log = logging.getLogger("alembic.env")
 ADVISORY_LOCK_KEY = 0x616C656D
 # Commands that change the database, and so wait for one another (None: called from code).
 MIGRATING_COMMANDS = {"upgrade", "downgrade", "stamp", None}
+# alembic's and the migration environment's own tables: writing them changes nothing of
+# the application's.
+BOOKKEEPING = ("ALEMBIC_VERSION", "ALEMBIC_REVISION_CHECKSUMS", "ALEMBIC_BACKFILL_PROGRESS")
 # MySQL's lock timeouts: metadata locks bound DDL, InnoDB row locks bound UPDATEs.
 MYSQL_LOCK_TIMEOUTS = {"tables": "lock_wait_timeout", "rows": "innodb_lock_wait_timeout"}
 
@@ -113,7 +116,7 @@ def migration_error(
     """One line: what failed, where the database is now, and what to do."""
     statement = " ".join((error.statement or "").split())[:120]
     reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-    heads = ", ".join(context.get_context().get_current_heads()) or "base"
+    heads = current_heads()
     holders = lock_holders(connection, statement) if is_lock_timeout(error) else ""
     if changes.statements and not changes.transactional:
         failed = next_revision(heads)
@@ -132,6 +135,14 @@ def migration_error(
             "has ended, or raise lock_timeout"
         )
     return CommandError(f"{reason} in: {statement}; the database is at revision {heads}")
+
+
+def current_heads() -> str:
+    """The revisions the database is at, for a message; the connection may be gone."""
+    try:
+        return ", ".join(context.get_context().get_current_heads()) or "base"
+    except sa.exc.SQLAlchemyError:
+        return "unknown (the connection was lost: alembic current tells)"
 
 
 def next_revision(heads: str) -> str:
@@ -165,9 +176,9 @@ class ChangesSinceRevision:
         sa.event.listen(connection, "after_cursor_execute", self.executed)
 
     def executed(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        """Note a statement that changed something other than alembic's own table."""
+        """Note a statement that changed something other than the bookkeeping tables."""
         words = statement.lstrip().upper()
-        if words.startswith(self.CHANGING) and "ALEMBIC_VERSION" not in words:
+        if words.startswith(self.CHANGING) and not any(t in words for t in BOOKKEEPING):
             self.statements.append(" ".join(statement.split())[:80])
 
     def revision_recorded(self, **kwargs: Any) -> None:
@@ -188,6 +199,8 @@ def run_with_retries(connection: Connection, changes: ChangesSinceRevision, retr
                 context.run_migrations()
             return
         except sa.exc.DBAPIError as error:
+            if error.connection_invalidated:
+                raise  # the connection is gone: run_on_engine says so in one line
             if attempt == tries or not is_lock_timeout(error) or not changes.retry_is_safe():
                 raise migration_error(connection, error, attempt, changes) from None
             wait = 2 ** (attempt - 1)
@@ -274,4 +287,8 @@ def migration_lock(connection: Connection, command: str | None, timeout: float) 
                 if dialect == "postgresql"
                 else "SELECT RELEASE_LOCK(:name)"
             )
-            lock_connection.execute(sa.text(unlock), {"key": ADVISORY_LOCK_KEY, "name": lock_name})
+            # A connection that is gone took the session's lock with it.
+            with suppress(sa.exc.SQLAlchemyError):
+                lock_connection.execute(
+                    sa.text(unlock), {"key": ADVISORY_LOCK_KEY, "name": lock_name}
+                )
