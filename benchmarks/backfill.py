@@ -1,4 +1,5 @@
-"""Backfill patterns side by side on PostgreSQL: the guide's loop, backfill(), one UPDATE.
+"""Backfill patterns side by side on PostgreSQL: a naive loop, backfill(), its batches alone,
+one UPDATE.
 
     python3 tasks.py bench backfill [--rows 1000000] [--url postgresql+psycopg://...]
 
@@ -8,8 +9,13 @@ table of --rows rows, as a migration would run it, and prints one line:
     pattern=<name> rows=<n> seconds=<s> rows_per_s=<r> rows_wrong=<k> longest_txn_ms=<t>
 
 rows_wrong counts rows not raised exactly once; longest_txn_ms is the longest transaction,
-the time row locks were held. The guide's loop runs on --guide-rows rows (default
-100,000): at a million it takes minutes.
+the time row locks were held. The naive loop (LIMIT/OFFSET without ORDER BY, one UPDATE per
+row) runs on --guide-rows rows (default 100,000): at a million it takes minutes.
+"batches_alone" runs backfill()'s batches (the same keyset ranges, one UPDATE and one
+commit each) without its bookkeeping for exactly-once (resume points, the finished mark),
+and a last line prints what that bookkeeping costs:
+
+    bookkeeping backfill_rows_per_s=<r> batches_alone_rows_per_s=<r> ratio=<backfill/alone>
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ import sqlalchemy as sa
 from harness import arguments, loaded_table, migration, report
 
 # isort: split
-# The helper revisions use, found through the path harness set (this file has its name).
-from backfill import backfill
+# The helper revisions use, found through the path harness set.
+from alembic_env_backfill import DEFAULT_BATCH_SIZE, backfill, forget_backfills
 
 START_CENTS = 10_000
 items = sa.table("bench_items", sa.column("id", sa.Integer), sa.column("price", sa.Integer))
@@ -51,7 +57,7 @@ class TransactionClock:
 
 
 def guide_loop(engine: sa.engine.Engine) -> None:
-    """The guide's example: LIMIT/OFFSET pages without ORDER BY, one UPDATE per row."""
+    """The naive loop: LIMIT/OFFSET pages without ORDER BY, one UPDATE per row."""
     with engine.connect() as connection, migration(connection):
         offset = 0
         while True:
@@ -67,9 +73,33 @@ def guide_loop(engine: sa.engine.Engine) -> None:
 
 
 def helper(engine: sa.engine.Engine) -> None:
-    """backfill(): keyset ranges, one set-based UPDATE and one commit per batch."""
-    with engine.connect() as connection, migration(connection):
+    """backfill(): keyset ranges, one set-based UPDATE and one commit per batch, each with
+    its resume point, then the finished mark (kept until env.py records the revision)."""
+    with engine.connect() as connection, migration(connection, on_version_apply=forget_backfills):
         backfill(items, values={"price": items.c.price * 11 / 10}, name="bench")
+
+
+def batches_alone(engine: sa.engine.Engine) -> None:
+    """backfill()'s batches without its bookkeeping: the same keyset ranges and commits."""
+    with engine.connect() as connection:
+        last = None
+        while True:
+            after = sa.true() if last is None else items.c.id > last
+            upper = connection.scalar(
+                sa.select(items.c.id)
+                .where(after)
+                .order_by(items.c.id)
+                .offset(DEFAULT_BATCH_SIZE - 1)
+                .limit(1)
+            )
+            in_batch = after if upper is None else sa.and_(after, items.c.id <= upper)
+            connection.execute(
+                items.update().where(in_batch).values(price=items.c.price * 11 / 10)
+            )
+            connection.commit()
+            if upper is None:
+                return
+            last = upper
 
 
 def single_statement(engine: sa.engine.Engine) -> None:
@@ -78,7 +108,7 @@ def single_statement(engine: sa.engine.Engine) -> None:
         connection.execute(items.update().values(price=items.c.price * 11 / 10))
 
 
-def measure(url: str, name: str, pattern: Callable[[sa.engine.Engine], None], rows: int) -> None:
+def measure(url: str, name: str, pattern: Callable[[sa.engine.Engine], None], rows: int) -> float:
     fill = f"(price) SELECT {START_CENTS}"
     with loaded_table(url, "bench_items", "price INTEGER NOT NULL", fill, rows) as engine:
         clock = TransactionClock(engine)
@@ -97,13 +127,19 @@ def measure(url: str, name: str, pattern: Callable[[sa.engine.Engine], None], ro
         rows_wrong=wrong,
         longest_txn_ms=f"{clock.longest * 1000:.0f}",
     )
+    return rows / seconds
 
 
 def main() -> None:
     options = arguments(__doc__, guide_rows=100_000)
-    measure(options.url, "guide_loop", guide_loop, min(options.rows, options.guide_rows))
-    measure(options.url, "backfill_helper", helper, options.rows)
+    measure(options.url, "naive_loop", guide_loop, min(options.rows, options.guide_rows))
+    helper_rate = measure(options.url, "backfill_helper", helper, options.rows)
+    alone_rate = measure(options.url, "batches_alone", batches_alone, options.rows)
     measure(options.url, "single_update", single_statement, options.rows)
+    print(
+        f"bookkeeping backfill_rows_per_s={helper_rate:.0f} "
+        f"batches_alone_rows_per_s={alone_rate:.0f} ratio={helper_rate / alone_rate:.3f}"
+    )
 
 
 if __name__ == "__main__":

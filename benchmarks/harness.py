@@ -1,7 +1,8 @@
 """What the benchmarks share: arguments, tables of N rows, a migration's setting, a writer.
 
 Importing it also puts the template's migrations folder on sys.path, so that the benchmarks
-import alembic_env_backfill and alembic_env_safe_ddl as revisions do (they live beside env.py, not in a package).
+import alembic_env_backfill and alembic_env_safe_ddl as revisions do (they live beside
+env.py, not in a package).
 """
 
 from __future__ import annotations

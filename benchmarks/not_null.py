@@ -4,8 +4,8 @@
 
 A writer updates random rows of a --rows table, one short transaction after another, while
 the column is made NOT NULL: first with a plain ALTER TABLE ... SET NOT NULL (a full scan
-under ACCESS EXCLUSIVE), then with alembic_env_safe_ddl.set_not_null (CHECK NOT VALID, VALIDATE, SET
-NOT NULL, drop the check). One line each:
+under ACCESS EXCLUSIVE), then with alembic_env_safe_ddl.set_not_null (CHECK NOT VALID,
+VALIDATE, SET NOT NULL, drop the check). One line each:
 
     pattern=<name> rows=<n> seconds=<s> writer_worst_stall_ms=<t> writer_updates=<k>
 """
@@ -17,6 +17,9 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from harness import Writer, arguments, loaded_table, migration, report, running
+
+# isort: split
+# The helper revisions use, found through the path harness set.
 from alembic_env_safe_ddl import set_not_null
 
 TABLE = "bench_users"

@@ -8,8 +8,9 @@ another, while a migration runs one step through alembic's MigrationContext/Oper
     plain_create_index        op.create_index() in the migration's transaction, from a
                               stock session (no timeouts): CREATE INDEX holds a SHARE lock,
                               which blocks writes, for the whole build
-    template_create_index     alembic_env_safe_ddl.create_index() from a session set up as env.py sets
-                              it: CREATE INDEX CONCURRENTLY in an autocommit block
+    template_create_index     alembic_env_safe_ddl.create_index() from a session set up as
+                              env.py sets it: CREATE INDEX CONCURRENTLY in an autocommit
+                              block
     queued_ddl_no_timeouts    a long transaction holds ACCESS SHARE on the table (one
                               SELECT, then 5 s idle); the migration's ADD COLUMN queues for
                               ACCESS EXCLUSIVE with no lock_timeout, and every later query
@@ -39,6 +40,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 from harness import Worker, Writer, arguments, loaded_table, migration, report, running
+
+# isort: split
+# The helper revisions use, found through the path harness set.
 from alembic_env_safe_ddl import create_index
 
 TABLE = "bench_writer_stall"
