@@ -294,6 +294,7 @@ def test_a_terminated_index_build_is_one_line(project_copy, tmp_path, kind):
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["postgresql", "mysql"])
 def test_a_backfill_with_both_connections_terminated_is_one_line(project_copy, tmp_path, kind):
     project = project_copy("default")

@@ -156,6 +156,7 @@ def last_line(result) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_the_data_skeleton_changes_nothing_until_written(project_copy, database_url):
     project = project_copy("default")
     alembic(project, "upgrade", "head", url=database_url)
@@ -187,6 +188,7 @@ def test_the_data_skeleton_changes_nothing_until_written(project_copy, database_
     assert prices(database_url) == [1, 2, 3, 4, 5]
 
 
+@pytest.mark.slow
 def test_an_unwritten_data_revision_fails_the_generated_suite_by_name(project_copy, tmp_path):
     """Not skipped as irreversible: its downgrade raises CommandError, not NotImplementedError."""
     project = project_copy("default")
