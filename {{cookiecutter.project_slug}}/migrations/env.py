@@ -201,7 +201,8 @@ def do_run_migrations(connection: Connection, own_connection: bool = True) -> No
 
 # --- Your own additions ------------------------------------------------------------------
 # The one place in this file meant for editing: more context.configure() options for both
-# modes (e.g. {"version_table_schema": "meta"}), and rules for what autogenerate leaves out.
+# modes (e.g. {"version_table_schema": "meta"}; one set above is changed where it stands),
+# and rules for what autogenerate leaves out.
 YOUR_CONFIGURE_OPTIONS: dict[str, Any] = {}
 
 
