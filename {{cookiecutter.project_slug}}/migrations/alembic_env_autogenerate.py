@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.util import CommandError
-from alembic_env_config import Settings
+from alembic_env_config import Settings, option_list
 from sqlalchemy.engine import Connection
 
 log = logging.getLogger("alembic.env")
@@ -65,28 +65,40 @@ def import_submodules(package: ModuleType) -> None:
         importlib.import_module(module.name)
 
 
-def load_target_metadata(settings: Settings) -> sa.MetaData:
-    """Find the models' MetaData named by target_metadata ("package.module:attribute")."""
-    spec = settings.option("target_metadata", "ALEMBIC_TARGET_METADATA")
-    if not spec:
+def load_target_metadata(settings: Settings) -> sa.MetaData | list[sa.MetaData]:
+    """The models' MetaData named by target_metadata ("package.module:attribute"), or a
+    list of them where it names several (models in more than one package)."""
+    raw = settings.option("target_metadata", "ALEMBIC_TARGET_METADATA")
+    specs = option_list(raw)
+    if not specs:
         raise CommandError(
             "target_metadata is not set: add target_metadata = yourpackage.models:metadata "
             "to alembic's config (or set ALEMBIC_TARGET_METADATA)"
         )
-    module_name, _, attribute = str(spec).strip().partition(":")
+    for module_name in settings.names("models_modules"):
+        import_models(module_name, "models_modules")
+    targets = [metadata_named(spec) for spec in specs]
+    for spec in specs:
+        package = spec.partition(":")[0]
+        for module, tables in sorted(tables_beside(targets, package).items()):
+            log.warning(
+                "%s keeps tables on a MetaData other than target_metadata, so autogenerate "
+                "ignores them: %s; declare them on %s",
+                module,
+                ", ".join(sorted(tables)),
+                spec,
+            )
+    return targets[0] if len(targets) == 1 else targets
+
+
+def metadata_named(spec: str) -> sa.MetaData:
+    """One "package.module:attribute" entry of target_metadata, imported and checked."""
+    module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise CommandError(
             f"target_metadata = {spec!r} is not module:attribute, e.g. yourpackage.models:metadata"
         )
-    try:
-        target: Any = importlib.import_module(module_name)
-        if hasattr(target, "__path__"):
-            import_submodules(target)
-    except ImportError as error:
-        raise CommandError(
-            f"target_metadata = {spec!r}: cannot import {error.name or module_name!r}; "
-            "check the name and prepend_sys_path in alembic's config"
-        ) from None
+    target: Any = import_models(module_name, f"target_metadata = {spec!r}")
     for part in attribute.split("."):
         target = getattr(target, part, None)
     if not isinstance(target, sa.MetaData):
@@ -94,18 +106,24 @@ def load_target_metadata(settings: Settings) -> sa.MetaData:
             f"target_metadata = {spec!r} is {type(target).__name__}, not a MetaData; "
             "point it at a MetaData, e.g. yourpackage.models:Base.metadata"
         )
-    for module, tables in sorted(tables_beside(target, module_name).items()):
-        log.warning(
-            "%s keeps tables on a MetaData other than target_metadata, so autogenerate "
-            "ignores them: %s; declare them on %s",
-            module,
-            ", ".join(sorted(tables)),
-            spec,
-        )
     return target
 
 
-def tables_beside(target: sa.MetaData, package: str) -> dict[str, set[str]]:
+def import_models(module_name: str, named_by: str) -> ModuleType:
+    """Import a models module, and every module below it if it is a package."""
+    try:
+        module = importlib.import_module(module_name)
+        if hasattr(module, "__path__"):
+            import_submodules(module)
+    except ImportError as error:
+        raise CommandError(
+            f"{named_by}: cannot import {error.name or module_name!r}; "
+            "check the name and prepend_sys_path in alembic's config"
+        ) from None
+    return module
+
+
+def tables_beside(targets: list[sa.MetaData], package: str) -> dict[str, set[str]]:
     """Tables that modules of the models package keep on another MetaData, by module.
 
     A second DeclarativeBase or MetaData in the models is an easy slip: autogenerate then
@@ -122,7 +140,8 @@ def tables_beside(target: sa.MetaData, package: str) -> dict[str, set[str]]:
                 metadata = getattr(value, "metadata", None)
             else:
                 continue
-            if isinstance(metadata, sa.MetaData) and metadata is not target and metadata.tables:
+            is_target = any(metadata is target for target in targets)
+            if isinstance(metadata, sa.MetaData) and not is_target and metadata.tables:
                 beside.setdefault(name, set()).update(metadata.tables)
     return beside
 

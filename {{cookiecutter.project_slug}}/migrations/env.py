@@ -7,6 +7,7 @@ environment variables, which win over the config:
     option                   environment variable             default
     sqlalchemy.url           DATABASE_URL                     (required)
     target_metadata          ALEMBIC_TARGET_METADATA          (required to autogenerate)
+    models_modules           ALEMBIC_MODELS_MODULES           (none)
     exclude_tables           ALEMBIC_EXCLUDE_TABLES           (none)
     include_schemas          ALEMBIC_INCLUDE_SCHEMAS          false
     compare_server_default   ALEMBIC_COMPARE_SERVER_DEFAULT   true

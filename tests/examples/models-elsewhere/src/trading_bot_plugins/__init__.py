@@ -1,0 +1,1 @@
+"""Plugins of the application; each module may declare tables on its MetaData."""
