@@ -220,7 +220,7 @@ def include_object(
 # --- The rest: small steps the functions above use ---------------------------------------
 
 
-def target_metadata() -> sa.MetaData | None:
+def target_metadata() -> sa.MetaData | list[sa.MetaData] | None:
     """The models' MetaData, for the commands that compare with them (else None)."""
     return load_target_metadata(settings) if settings.needs_metadata() else None
 
