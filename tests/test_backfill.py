@@ -228,6 +228,8 @@ def test_a_connection_inside_the_callers_transaction_is_used_as_it_is(database_u
         ("read_then_backfill", None),
         ("safe_index_then_backfill", None),
         ("backfill_then_column", None),
+        ("change_between_backfills", "op.execute()"),
+        ("change_in_a_loop_of_backfills", "op.execute()"),
     ],
 )
 def test_a_change_before_a_backfill_is_found_in_the_source(shape, change, monkeypatch):

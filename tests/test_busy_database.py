@@ -271,6 +271,25 @@ def test_a_half_applied_mysql_revision_is_not_retried_and_says_what_ran(project_
         assert "note" in [column[0] for column in snapshot(url)["targets"]["columns"]]
 
 
+@pytest.mark.postgresql
+def test_a_revision_committed_midway_is_not_retried_on_postgresql(project_copy, tmp_path):
+    project = project_copy("default")
+    add_example(project, "column-index-then-locked-column")
+    with throwaway_database("postgresql", tmp_path) as url:
+        alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
+        retrying = {"ALEMBIC_LOCK_TIMEOUT": "1s", "ALEMBIC_LOCK_RETRIES": "3"}
+        with long_transaction(url, seconds=8):
+            time.sleep(0.3)
+            result = alembic(project, "upgrade", "head", url=url, extra_env=retrying, check=False)
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert "trying again" not in result.stderr, "a half-applied revision was retried"
+        line = result.stdout.strip().splitlines()[-1]
+        assert "revision aaaa00000001 is half-applied: a step of it that commits" in line
+        assert "stay applied: ALTER TABLE targets ADD COLUMN note" in line
+        assert "on users, held by pid" in line
+        assert "note" in [column[0] for column in snapshot(url)["targets"]["columns"]]
+
+
 def test_offline_sql_bounds_its_lock_waits_first(bake):
     sql = alembic(
         bake("default"),

@@ -12,6 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from .corpus import CORPUS, Case, insert, load, models
+from .databases import throwaway_database
+from .projects import EXAMPLES, alembic
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +101,32 @@ def test_mysql_adds_a_label_with_a_column_change(corpus_case: Case, name, kind):
     assert "audiobook" in text
     case.alembic("upgrade", "head")
     case.check_is_clean()
+
+
+@pytest.mark.postgresql
+def test_a_downgrade_keeps_an_enum_type_an_earlier_revision_made(project_copy, tmp_path):
+    project = project_copy("default")
+    for revision in (project / "migrations" / "versions").glob("*.py"):
+        revision.unlink()
+    shared = EXAMPLES / "shared-enum"
+    with throwaway_database("postgresql", tmp_path) as url:
+        for variant in ("first", "second"):
+            models = {
+                "ALEMBIC_TARGET_METADATA": "shared_enum_models:metadata",
+                "PYTHONPATH": str(shared / variant),
+            }
+            alembic(
+                project, "revision", "--autogenerate", "-m", variant, url=url, extra_env=models
+            )
+            alembic(project, "upgrade", "head", url=url, extra_env=models)
+        (second,) = (project / "migrations" / "versions").glob("*_second.py")
+        assert "DROP TYPE" not in second.read_text(), second.read_text()
+        alembic(project, "downgrade", "-1", url=url)
+        assert labels(url) == ["new", "done"], "the type things_a uses was dropped"
+        alembic(project, "downgrade", "base", url=url)
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                assert sa.inspect(connection).get_enums() == []
+        finally:
+            engine.dispose()

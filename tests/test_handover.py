@@ -95,3 +95,13 @@ def test_an_async_engine_is_connected_to_and_left_to_its_owner(project_copy, tmp
     url = f"sqlite+aiosqlite:///{tmp_path / 'async.db'}"
     printed = run(project, sys.executable, str(handed), url).stdout
     assert "'users'" in printed and "'alembic_version'" in printed
+
+
+def test_an_async_engine_from_a_running_loop_is_refused_in_one_line(project_copy, tmp_path):
+    project = project_copy("default")
+    scripts = add_example(project, "connection-in-attributes")
+    (in_loop,) = [path for path in scripts if path.name == "upgrade_from_a_running_loop.py"]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'loop.db'}"
+    result = run(project, sys.executable, str(in_loop), url)
+    assert "called from a running event loop" in result.stdout, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

@@ -211,8 +211,8 @@ def refuse_changes_before_backfills(migration_context: Any) -> None:
 
     A backfill commits its batches, and with them what its revision did before it: a
     failure then leaves those changes applied and the revision unrecorded, and a rerun
-    applies them again. Changes after a backfill are safe (it is remembered as done), and
-    so are alembic_env_safe_ddl's steps, which can run again.
+    applies them again. Changes after the last backfill are safe (it is remembered as
+    done), and so are alembic_env_safe_ddl's steps, which can run again.
     """
     steps_of = migration_context.opts.get("fn")
     if getattr(steps_of, "__name__", None) not in ("upgrade", "downgrade"):
@@ -238,9 +238,9 @@ def refuse_changes_before_backfills(migration_context: Any) -> None:
 
 
 def change_before_backfill(function: Callable[..., Any]) -> str | None:
-    """The first change a migration function makes before it calls backfill(): an op.*
-    call, or SQL that changes something run through op.get_bind() (read from the source;
-    changes made inside helper functions are not seen)."""
+    """The first change a migration function makes before its last backfill() call, or in
+    a loop that also backfills: an op.* call, or SQL that changes something run through
+    op.get_bind() (read from the source; changes inside helper functions are not seen)."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
         # Revisions are loaded from their files, outside sys.modules: read the file.
@@ -255,18 +255,33 @@ def change_before_backfill(function: Callable[..., Any]) -> str | None:
         for alias in node.names
         if alias.name == "backfill" and alias.asname
     }
-    calls = sorted(
-        (node for node in ast.walk(tree) if isinstance(node, ast.Call)),
-        key=lambda node: (node.lineno, node.col_offset),
-    )
-    first_change = None
-    for call in calls:
+
+    def called_name(call: ast.Call) -> str:
         target = call.func
-        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
-        if name in names_of_backfill:
-            return first_change
-        if first_change is None:
-            first_change = change_made_by(call, name)
+        return target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+
+    def changes_and_backfills(node: ast.AST) -> tuple[list[ast.Call], list[tuple[ast.Call, str]]]:
+        calls = sorted(
+            (n for n in ast.walk(node) if isinstance(n, ast.Call)),
+            key=lambda n: (n.lineno, n.col_offset),
+        )
+        backfills = [call for call in calls if called_name(call) in names_of_backfill]
+        changes = [(call, change_made_by(call, called_name(call))) for call in calls]
+        return backfills, [(call, change) for call, change in changes if change]
+
+    backfills, changes = changes_and_backfills(tree)
+    if not backfills:
+        return None
+    last = (backfills[-1].lineno, backfills[-1].col_offset)
+    # Any change before the last backfill: the batches would commit it half-way.
+    for call, change in changes:
+        if (call.lineno, call.col_offset) < last:
+            return change
+    # A loop that backfills and changes: its next turn's batches commit the change.
+    for loop in (n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)):
+        in_loop_backfills, in_loop_changes = changes_and_backfills(loop)
+        if in_loop_backfills and in_loop_changes:
+            return in_loop_changes[0][1]
     return None
 
 

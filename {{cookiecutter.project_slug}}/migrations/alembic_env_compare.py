@@ -70,12 +70,13 @@ def default_sql(default: Any, dialect: sa.engine.Dialect) -> str | None:
     return str(arg.compile(dialect=dialect))
 
 
-def meaning(sql: str | None) -> Any:
+def meaning(sql: str | None, numeric: bool = False) -> Any:
     """What a default's SQL text means, so that spellings of one value compare equal.
 
-    Numbers compare by value ('0' = 0 = 0.00), booleans as 1 and 0 (true = 1), the
-    current time by precision (now() = CURRENT_TIMESTAMP = current_timestamp()); quotes,
-    outer parentheses and PostgreSQL casts do not count. Anything else is its text.
+    Numbers compare by value (0 = 0.00, and '0' too in a numeric or boolean column, where
+    it means the number), booleans as 1 and 0 (true = 1), the current time by precision
+    (now() = CURRENT_TIMESTAMP = current_timestamp()); outer parentheses and PostgreSQL
+    casts do not count. Anything else is its text: '007' is not '7' in a string column.
     """
     if sql is None:
         return None
@@ -90,6 +91,8 @@ def meaning(sql: str | None) -> Any:
     now = NOW.fullmatch(value) if not quoted else None
     if now:
         return ("current time", now[1] or "")
+    if quoted and not numeric:
+        return ("text", value)
     try:
         return Decimal(value)
     except InvalidOperation:
@@ -124,7 +127,11 @@ def same_default(operation: ops.AlterColumnOp, dialect: sa.engine.Dialect) -> bo
         # Only where identity columns exist can they differ; elsewhere the key is
         # AUTO_INCREMENT or SQLite's rowid, and an ALTER to "add" identity cannot run.
         return not dialect.supports_identity_columns
-    return meaning(default_sql(old, dialect)) == meaning(default_sql(new, dialect))
+    kind = operation.existing_type
+    numeric = isinstance(kind, sa.Numeric | sa.Integer | sa.Boolean | sa.Float)
+    return meaning(default_sql(old, dialect), numeric) == meaning(
+        default_sql(new, dialect), numeric
+    )
 
 
 def without_same_defaults(operations: list[Any], dialect: sa.engine.Dialect) -> list[Any]:
@@ -251,6 +258,7 @@ def compare_enum_labels(autogen_context: Any, upgrade_ops: ops.UpgradeOps, schem
     if connection is None or connection.dialect.name != "postgresql":
         return
     inspector = sa.inspect(connection)
+    added: list[AddEnumValueOp] = []
     for schema in schemas:
         wanted = model_enums(autogen_context.metadata, schema)
         existing = {e["name"]: e["labels"] for e in inspector.get_enums(schema=schema)}
@@ -272,15 +280,20 @@ def compare_enum_labels(autogen_context: Any, upgrade_ops: ops.UpgradeOps, schem
                 if label not in existing[name]:
                     later = [lab for lab in labels[position + 1 :] if lab in existing[name]]
                     before = later[0] if later else None
-                    upgrade_ops.ops.append(AddEnumValueOp(name, label, before, schema))
+                    added.append(AddEnumValueOp(name, label, before, schema))
+    # First, before any table change of the revision that may use the new labels.
+    upgrade_ops.ops[:0] = added
 
 
-def dropped_enum_types(script: ops.MigrationScript, dialect: sa.engine.Dialect) -> None:
-    """On PostgreSQL, drop the enum types a revision's tables created, after its last table.
+def dropped_enum_types(script: ops.MigrationScript, migration_context: Any) -> None:
+    """On PostgreSQL, drop the enum types a revision's tables create, after its last table.
 
     op.create_table() creates a native enum type with its first table, but op.drop_table()
-    leaves it behind, and the next upgrade then fails on "type already exists".
+    leaves it behind, and the next upgrade then fails on "type already exists". A type that
+    already exists (an earlier revision made it) or is declared create_type=False is not
+    this revision's to drop.
     """
+    dialect, connection = migration_context.dialect, migration_context.connection
     if dialect.name != "postgresql":
         return
     created: dict[str, str | None] = {}
@@ -288,15 +301,20 @@ def dropped_enum_types(script: ops.MigrationScript, dialect: sa.engine.Dialect) 
         if isinstance(operation, ops.CreateTableOp):
             for column in operation.columns:
                 kind = getattr(column, "type", None)
-                if isinstance(kind, sa.Enum) and kind.native_enum and kind.name:
+                named = isinstance(kind, sa.Enum) and kind.native_enum and kind.name
+                if named and getattr(kind, "create_type", True):
                     created[kind.name] = kind.schema or operation.schema
-    preparer = dialect.identifier_preparer
+    if created and connection is not None and not migration_context.as_sql:
+        inspector = sa.inspect(connection)
+        for schema in set(created.values()):
+            for existing in inspector.get_enums(schema=schema):
+                if created.get(existing["name"], "no") == schema:
+                    del created[existing["name"]]
+    quoting = dialect.identifier_preparer
     for name, schema in created.items():
-        qualified = (
-            f"{preparer.quote_schema(schema)}.{preparer.quote(name)}"
-            if schema
-            else preparer.quote(name)
-        )
+        qualified = quoting.quote(name)
+        if schema:
+            qualified = f"{quoting.quote_schema(schema)}.{qualified}"
         script.downgrade_ops.ops.append(ops.ExecuteSQLOp(f"DROP TYPE IF EXISTS {qualified}"))
 
 

@@ -335,12 +335,27 @@ def run_on_handed_over(handed_over: Any, run: Run) -> None:
         )
 
 
+def running_loop() -> bool:
+    """Whether this thread already runs an asyncio event loop (asyncio.run would refuse)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def run_on_engine(engine: Any, run: Run, made_here: bool) -> None:
     """Open a connection of env.py's own (async if the engine is), run, close it.
 
     The engine is disposed of only if env.py made it: a caller's engine stays theirs.
     """
     if hasattr(engine, "sync_engine"):  # an AsyncEngine (asyncpg, aiomysql, aiosqlite)
+        if running_loop():
+            raise CommandError(
+                "alembic was called from a running event loop with an async engine: call it "
+                "through `await connection.run_sync(...)` with the connection in "
+                'config.attributes["connection"], or from a thread'
+            )
         asyncio.run(run_async(engine, run, made_here))
         return
     try:

@@ -118,15 +118,20 @@ def migration_error(
     reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
     heads = current_heads()
     holders = lock_holders(connection, statement) if is_lock_timeout(error) else ""
-    if changes.statements and not changes.transactional:
+    applied = changes.applied()
+    if applied:
         failed = next_revision(heads)
-        ran = "; ".join(changes.statements[:3])
-        more = f" and {len(changes.statements) - 3} more" if len(changes.statements) > 3 else ""
+        ran = "; ".join(applied[:3]) + (f" and {len(applied) - 3} more" if applied[3:] else "")
+        why = (
+            "a step of it that commits on its own committed what ran before"
+            if changes.transactional
+            else "MySQL cannot roll back DDL"
+        )
         return CommandError(
-            f"{reason}{holders} in: {statement}; revision {failed} is half-applied: MySQL "
-            f"cannot roll back DDL, and these of its statements stay applied: {ran}{more} "
-            f"(all of them: alembic upgrade {heads}:{failed} --sql); the database is at "
-            f"revision {heads}: see 'A half-applied revision' in the README"
+            f"{reason}{holders} in: {statement}; revision {failed} is half-applied: {why}, "
+            f"and these of its statements stay applied: {ran} (all of them: alembic upgrade "
+            f"{heads}:{failed} --sql); the database is at revision {heads}: see "
+            "'A half-applied revision' in the README"
         )
     if is_lock_timeout(error):
         return CommandError(
@@ -163,17 +168,20 @@ def next_revision(heads: str) -> str:
 class ChangesSinceRevision:
     """The schema and data changes made since the last revision was recorded.
 
-    A revision may be retried only if its failed try left nothing behind: always on
-    PostgreSQL (the transaction rolled back), on MySQL only if nothing had run yet; and
-    on MySQL the statements that ran are named in the failure message.
+    A revision may be retried only if its failed try left nothing behind: on PostgreSQL
+    the transaction rolls back, unless a step that commits on its own (a concurrent index,
+    a backfill) committed what ran before it; on MySQL DDL is never rolled back. What
+    stays applied is named in the failure message.
     """
 
     CHANGING = ("ALTER", "CREATE", "DROP", "RENAME", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
 
     def __init__(self, connection: Connection) -> None:
         self.statements: list[str] = []
+        self.committed: list[str] = []  # of those, what a commit midway made permanent
         self.transactional = connection.dialect.name == "postgresql"
         sa.event.listen(connection, "after_cursor_execute", self.executed)
+        sa.event.listen(connection, "commit", self.commit)
 
     def executed(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         """Note a statement that changed something other than the bookkeeping tables."""
@@ -181,13 +189,21 @@ class ChangesSinceRevision:
         if words.startswith(self.CHANGING) and not any(t in words for t in BOOKKEEPING):
             self.statements.append(" ".join(statement.split())[:80])
 
+    def commit(self, conn: Any) -> None:
+        """A commit before the revision is recorded keeps what ran so far."""
+        self.committed = list(self.statements)
+
     def revision_recorded(self, **kwargs: Any) -> None:
         """on_version_apply: a revision is done, the next one starts from nothing."""
-        self.statements = []
+        self.statements, self.committed = [], []
+
+    def applied(self) -> list[str]:
+        """The failed revision's statements that stay applied."""
+        return self.committed if self.transactional else self.statements
 
     def retry_is_safe(self) -> bool:
         """Whether running the failed revision again cannot apply anything twice."""
-        return self.transactional or not self.statements
+        return not self.applied()
 
 
 def run_with_retries(connection: Connection, changes: ChangesSinceRevision, retries: int) -> None:

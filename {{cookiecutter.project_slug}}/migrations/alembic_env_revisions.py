@@ -274,7 +274,7 @@ def revision_planner(
         for script in directives:
             # Also for `alembic check`, which calls this with what it found.
             equivalent_defaults_dropped(script, migration_context.dialect)
-            dropped_enum_types(script, migration_context.dialect)
+            dropped_enum_types(script, migration_context)
             index_drops_before_table_drops_removed(script)
         if template_args["migration_template"] == "stairway":
             directives[:] = stairway_scripts(directives[0], autogenerate, template_args)

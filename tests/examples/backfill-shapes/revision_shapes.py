@@ -43,3 +43,15 @@ def safe_index_then_backfill() -> None:
 def backfill_then_column() -> None:
     backfill(items, values={"counter": items.c.counter + 1})
     op.add_column("items", sa.Column("note", sa.String(20)))
+
+
+def change_between_backfills() -> None:
+    backfill(items, values={"counter": items.c.counter + 1})
+    op.execute("UPDATE items SET counter = counter + 1")
+    backfill(items, values={"counter": items.c.counter + 1})
+
+
+def change_in_a_loop_of_backfills() -> None:
+    for _ in range(2):
+        backfill(items, values={"counter": items.c.counter + 1})
+        op.execute("UPDATE items SET counter = counter + 1")
