@@ -272,6 +272,7 @@ def test_a_half_applied_mysql_revision_is_not_retried_and_says_what_ran(project_
 
 
 @pytest.mark.postgresql
+@pytest.mark.slow
 def test_a_revision_committed_midway_is_not_retried_on_postgresql(project_copy, tmp_path):
     project = project_copy("default")
     add_example(project, "column-index-then-locked-column")

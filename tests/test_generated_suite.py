@@ -223,6 +223,7 @@ def test_a_downgrade_deleting_by_value_fails_with_the_rows_it_lost(project_copy,
     assert f"test_rows_survive[{INITIAL}] PASSED" in text
 
 
+@pytest.mark.slow
 def test_an_upgrade_deleting_rows_fails_until_it_says_why(project_copy, tmp_path):
     project = project_copy("default")
     (revision,) = add_example(project, "upgrade-deletes-rows")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from .projects import MIGRATIONS, alembic
 
 sys.path.insert(0, str(MIGRATIONS))
@@ -28,6 +30,7 @@ def revision_file(project, revision: str):
     return path
 
 
+@pytest.mark.slow
 def test_an_edited_applied_revision_is_refused_until_accepted(project_copy, database_url):
     project = project_copy("default")
     alembic(project, "upgrade", "head", url=database_url)

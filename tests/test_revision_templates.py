@@ -225,6 +225,7 @@ def revision_id(project: Path, suffix: str) -> str:
     return path.name.split("_")[2]
 
 
+@pytest.mark.slow
 def test_schema_and_data_revisions_on_sqlite_with_sql(project_copy, tmp_path):
     project = project_copy("default")
     users = project / "src/trading_bot/models/users.py"
