@@ -105,3 +105,13 @@ def test_an_async_engine_from_a_running_loop_is_refused_in_one_line(project_copy
     result = run(project, sys.executable, str(in_loop), url)
     assert "called from a running event loop" in result.stdout, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_handed_connection_gathers_no_listeners(project_copy, tmp_path):
+    project = project_copy("default")
+    scripts = add_example(project, "connection-in-attributes")
+    (twice,) = [path for path in scripts if path.name == "two_commands_on_one_connection.py"]
+    url = f"sqlite:///{tmp_path / 'twice.db'}"
+    printed = run(project, sys.executable, str(twice), url).stdout.strip().splitlines()[-1]
+    before, after_one, after_two = (int(n) for n in printed.strip("[]").split(","))
+    assert before == after_one == after_two, printed

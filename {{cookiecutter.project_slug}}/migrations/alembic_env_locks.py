@@ -189,6 +189,11 @@ class ChangesSinceRevision:
         if words.startswith(self.CHANGING) and not any(t in words for t in BOOKKEEPING):
             self.statements.append(" ".join(statement.split())[:80])
 
+    def stop(self, connection: Connection) -> None:
+        """Stop listening: a caller's connection outlives the command."""
+        sa.event.remove(connection, "after_cursor_execute", self.executed)
+        sa.event.remove(connection, "commit", self.commit)
+
     def commit(self, conn: Any) -> None:
         """A commit before the revision is recorded keeps what ran so far."""
         self.committed = list(self.statements)

@@ -189,8 +189,11 @@ def do_run_migrations(connection: Connection, own_connection: bool = True) -> No
     verify_applied_history(context.get_context(), context.script, accepted)
     refuse_changes_before_backfills(context.get_context())
     if not own_connection:
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            changes.stop(connection)  # the caller's connection outlives this command
         return
     for statement in session_timeouts(connection.dialect.name):
         connection.exec_driver_sql(statement)
