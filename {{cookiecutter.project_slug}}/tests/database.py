@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine.reflection import Inspector
 
 # The tests' own engine (seeding, reflection, CREATE DATABASE) is synchronous.
 SYNC_DRIVERS = {
@@ -35,7 +38,7 @@ def server_url() -> URL | None:
     raw = os.environ.get("TEST_DATABASE_URL", "").strip()
     if not raw:
         return None
-    url = sa.make_url(raw)
+    url = make_url(raw)
     return None if url.get_backend_name() == "sqlite" else url
 
 
@@ -63,7 +66,7 @@ def throwaway_database(directory: Path) -> Iterator[URL]:
     """
     server = server_url()
     if server is None:
-        yield sa.make_url(f"sqlite:///{directory / 'test.db'}")
+        yield make_url(f"sqlite:///{directory / 'test.db'}")
         return
     name = f"test_{uuid.uuid4().hex[:12]}"
     execute_autocommit(server, f"CREATE DATABASE {name}")
@@ -74,28 +77,89 @@ def throwaway_database(directory: Path) -> Iterator[URL]:
         execute_autocommit(server, f"DROP DATABASE IF EXISTS {name}{force}")
 
 
-def table_lines(inspector: sa.Inspector, table: str) -> set[str]:
-    """One line per column, key, index and constraint of a table."""
-    lines = {f"table {table}"}
+# Names a database makes up for an object created without one. They may differ after a
+# downgrade and upgrade that recreate the object, so such objects compare by what they are.
+POSTGRESQL_MADE_UP = re.compile(r".*_(pkey|key|fkey|check|excl|idx|seq)\d*")
+MYSQL_MADE_UP = re.compile(r".*_(ibfk|chk)_\d+|CONSTRAINT_\d+")
+SEQUENCE_DEFAULT = re.compile(r"nextval\('(?P<name>[^']+)'::regclass\)")
+# What stands in for a made-up name in a schema line.
+MADE_UP = "*"
+
+
+def made_up(dialect: str, table: str, name: str | None, columns: list[str] | None = None) -> bool:
+    """True for a name the database chose itself, as it does for an unnamed object.
+
+    PostgreSQL: <table>_<columns>_pkey/_key/_fkey/_check/_idx/_seq, with a number on a
+    clash. MySQL: <table>_ibfk_N and <table>_chk_N (MariaDB: CONSTRAINT_N), and an index
+    named after its first column (email, email_2). SQLite: sqlite_autoindex_*, or none.
+    """
+    if name is None:
+        return True
+    if dialect == "postgresql":
+        return name.startswith(table[:30]) and bool(POSTGRESQL_MADE_UP.fullmatch(name))
+    if dialect == "mysql":
+        first = re.escape(columns[0]) if columns else None
+        after_column = bool(first) and re.fullmatch(rf"{first}(_\d+)?", name) is not None
+        return after_column or bool(MYSQL_MADE_UP.fullmatch(name))
+    return name.startswith("sqlite_autoindex_")
+
+
+def numbered(lines: list[str]) -> set[str]:
+    """The lines as a set, a repeated one numbered: two unnamed twins are not one."""
+    seen: Counter[str] = Counter()
+    result = set()
+    for line in lines:
+        seen[line] += 1
+        result.add(line if seen[line] == 1 else f"{line} #{seen[line]}")
+    return result
+
+
+def table_lines(inspector: Inspector, table: str) -> set[str]:
+    """One line per column, key, index and constraint of a table.
+
+    An object the database named itself is shown by what it is (its columns, its target),
+    with * for a name; so is MySQL's implicit index for a foreign key, which takes the
+    name of the key or of its first column, and a new one when the key is recreated.
+    """
+    dialect = inspector.bind.dialect.name
+
+    def shown(name: str | None, columns: list[str] | None = None) -> str:
+        return MADE_UP if made_up(dialect, table, name, columns) else str(name)
+
+    lines = [f"table {table}"]
     for column in inspector.get_columns(table):
         null = "NULL" if column["nullable"] else "NOT NULL"
         default = column.get("default")
-        lines.add(f"column {table}.{column['name']} {column['type']!r} {null} default {default}")
+        if default is not None:
+            default = SEQUENCE_DEFAULT.sub(
+                lambda found: f"nextval({shown(found['name'])})", str(default)
+            )
+        described = f"{column['type']!r} {null} default {default}"
+        lines.append(f"column {table}.{column['name']} {described}")
     key = inspector.get_pk_constraint(table)
-    lines.add(f"primary key {table} {key.get('name')} {key['constrained_columns']}")
+    lines.append(f"primary key {table} {shown(key.get('name'))} {key['constrained_columns']}")
+    foreign_keys = inspector.get_foreign_keys(table)
+    for foreign in foreign_keys:
+        columns = foreign["constrained_columns"]
+        target = f"{foreign['referred_table']}{foreign['referred_columns']}"
+        options = sorted((foreign.get("options") or {}).items())
+        source = f"{table}.{shown(foreign['name'])} {columns}"
+        lines.append(f"foreign key {source} -> {target} {options}")
     for index in inspector.get_indexes(table):
         columns = index.get("column_names") or index.get("expressions")
+        implicit = dialect == "mysql" and any(
+            index["name"] == foreign["name"] and columns == foreign["constrained_columns"]
+            for foreign in foreign_keys
+        )
+        name = MADE_UP if implicit else shown(index["name"], columns)
         unique = " unique" if index["unique"] else ""
-        lines.add(f"index {table}.{index['name']} {columns}{unique}")
+        lines.append(f"index {table}.{name} {columns}{unique}")
     for unique in inspector.get_unique_constraints(table):
-        lines.add(f"unique {table}.{unique['name']} {unique['column_names']}")
-    for foreign in inspector.get_foreign_keys(table):
-        source = f"{table}.{foreign['name']} {foreign['constrained_columns']}"
-        target = f"{foreign['referred_table']}{foreign['referred_columns']}"
-        lines.add(f"foreign key {source} -> {target}")
+        columns = unique["column_names"]
+        lines.append(f"unique {table}.{shown(unique['name'], columns)} {columns}")
     for check in inspector.get_check_constraints(table):
-        lines.add(f"check {table}.{check['name']} {check['sqltext']}")
-    return lines
+        lines.append(f"check {table}.{shown(check['name'])} {check['sqltext']}")
+    return numbered(lines)
 
 
 def schema_lines(engine: Engine) -> set[str]:
@@ -109,5 +173,30 @@ def schema_lines(engine: Engine) -> set[str]:
                 lines |= table_lines(inspector, table)
         if connection.dialect.name == "postgresql":
             lines |= {f"enum {enum['name']} {enum['labels']}" for enum in inspector.get_enums()}
-            lines |= {f"sequence {name}" for name in inspector.get_sequence_names()}
+            lines |= sequence_lines(connection, inspector.get_sequence_names())
     return lines
+
+
+# PostgreSQL's sequences that belong to a column (serial, identity), with that column.
+OWNED_SEQUENCES = sa.text(
+    "SELECT s.relname, t.relname, a.attname FROM pg_class s"
+    " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass"
+    " AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+    " JOIN pg_class t ON t.oid = d.refobjid"
+    " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid"
+    " WHERE s.relkind = 'S'"
+    " AND s.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+)
+
+
+def sequence_lines(connection: Connection, names: list[str]) -> set[str]:
+    """One line per sequence; one PostgreSQL named for a column is shown by that column."""
+    owners = {row[0]: (row[1], row[2]) for row in connection.execute(OWNED_SEQUENCES)}
+    lines = []
+    for name in names:
+        table, column = owners.get(name, ("", ""))
+        if table and made_up("postgresql", table, name):
+            lines.append(f"sequence {MADE_UP} of {table}.{column}")
+        else:
+            lines.append(f"sequence {name}" + (f" of {table}.{column}" if table else ""))
+    return numbered(lines)
