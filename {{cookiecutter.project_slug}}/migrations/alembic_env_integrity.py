@@ -7,7 +7,8 @@ the revision is applied (alembic_revision_checksums, in the transaction that rec
 forgotten when it is downgraded, and checked before `upgrade` or `downgrade` runs: a file
 that changed or is gone stops the command in one line naming it. An intended edit is
 accepted with `alembic -x accept_edited=REVISION upgrade head`, which stores the file's
-new checksum. It lives beside env.py.
+new checksum. A squash baseline (alembic_env_history.py) that lists the applied files'
+checksums takes their place. It lives beside env.py.
 """
 
 from __future__ import annotations
@@ -55,7 +56,11 @@ def verify_applied_history(migration_context: Any, script: Any, accepted: list[s
         Path(script.dir, "versions")
     ]
     by_name = {path.name: path for folder in folders for path in folder.glob("**/*.py")}
+    squashed = squash_baselines(script)
     for row in connection.execute(sa.select(checksums)).all():
+        if row.revision in squashed and squashed[row.revision][0] == row.sha256:
+            take_baseline(connection, row.revision, squashed[row.revision][1])
+            continue
         path = by_name.get(row.file)
         if path is None:
             raise CommandError(
@@ -75,6 +80,35 @@ def verify_applied_history(migration_context: Any, script: Any, accepted: list[s
             f"{path.name} changed since revision {row.revision} was applied to this "
             "database: undo the edit and put the change in a new revision, or accept it "
             f"with alembic -x accept_edited={row.revision} upgrade head"
+        )
+
+
+def squash_baselines(script: Any) -> dict[str, tuple[str, Any]]:
+    """Revision -> (checksum, baseline) for each file a squash baseline sums up.
+
+    A baseline made by alembic_env_history.py's squash lists the files it replaced and their
+    checksums in `squashed_checksums`; a database that applied exactly those files is at
+    the baseline already (it keeps the head's id).
+    """
+    found: dict[str, tuple[str, Any]] = {}
+    try:
+        bases = [script.get_revision(base) for base in script.get_bases()]
+    except Exception:  # noqa: BLE001 - a broken history: alembic says so itself, later
+        return found
+    for baseline in bases:
+        for revision, sha256 in getattr(baseline.module, "squashed_checksums", {}).items():
+            found[revision] = (sha256, baseline)
+    return found
+
+
+def take_baseline(connection: Any, revision: str, baseline: Any) -> None:
+    """Put the baseline's checksum in place of what a squashed revision's file had."""
+    forget = checksums.delete().where(checksums.c.revision == revision)
+    connection.execute(forget)
+    if revision == baseline.revision:
+        values = {"revision": revision, "file": Path(baseline.path).name}
+        connection.execute(
+            checksums.insert().values(sha256=file_checksum(baseline.path), **values)
         )
 
 
