@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from .databases import throwaway_database
-from .projects import OPTION_SETS, add_example, alembic
+from .projects import EXAMPLES, OPTION_SETS, add_example, alembic
 from .test_generated_suite import (
     INITIAL,
     PREFERENCES,
@@ -25,6 +25,7 @@ from .test_generated_suite import (
     pytest_in,
     run_step,
     step_scripts,
+    workflow,
 )
 from .test_revision_templates import write_as_the_comments_say
 
@@ -32,6 +33,7 @@ from .test_revision_templates import write_as_the_comments_say
 OFFLINE_URL = sa.make_url("postgresql+psycopg://lint@localhost/offline")
 LINT_STEP = "Lint each revision's SQL with squawk"
 REVISION = "ffff00000001"
+BASELINE = "SQUAWK_START_AFTER"
 
 
 def run_squawk_test(project: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -267,3 +269,126 @@ def test_only_postgresql_projects_have_squawk(bake, option_set):
     for name in SQUAWK_FILES:
         assert (project / name).is_file() is lints, name
     assert ('"squawk-cli>=' in (project / "pyproject.toml").read_text()) is lints
+
+
+# --- a baseline: only what is new is linted ---------------------------------------------
+
+LATER = "ffff00000002"
+
+
+def write_later_unsafe(project: Path) -> Path:
+    """A second plain-index revision, after the unsafe one of write_unsafe()."""
+    (source,) = (EXAMPLES / "unsafe-plain-index" / "migrations" / "versions").glob("*.py")
+    text = source.read_text().replace(REVISION, LATER).replace("0002b8c4d2e9", REVISION)
+    later = project / "migrations" / "versions" / f"20251201_0001_{LATER}_later_index.py"
+    later.write_text(text.replace("ix_users_username_plain", "ix_users_username_later"))
+    return later
+
+
+def with_baseline(project: Path, tmp_path: Path, start_after: str):
+    """The project's squawk test with $SQUAWK_START_AFTER set."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(BASELINE, start_after)
+        return run_squawk_test(project, tmp_path)
+
+
+def git_in(project: Path, *arguments: str) -> None:
+    identity = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
+    subprocess.run(["git", *identity, *arguments], cwd=project, check=True, capture_output=True)
+
+
+def test_a_baseline_revision_leaves_its_findings_and_older_ones_out(project_copy, tmp_path):
+    project = project_copy("default")
+    write_unsafe(project, "plain-index")
+    result = with_baseline(project, tmp_path, REVISION)
+    text = output(result)
+    assert result.returncode == 0, text
+    assert "test_squawk[" not in text.replace("test_squawk[no-revisions]", ""), text
+    assert f"no revisions after {BASELINE}={REVISION} in migrations/versions/" in text, text
+
+    later = write_later_unsafe(project)
+    result = with_baseline(project, tmp_path, REVISION)
+    text = output(result)
+    assert result.returncode != 0, text
+    assert f"test_squawk[{LATER}] FAILED" in text, text
+    assert f"squawk flags the SQL of {later.name}" in text, text
+    assert f"test_squawk[{REVISION}]" not in text and f"test_squawk[{PREFERENCES}]" not in text
+
+    result = with_baseline(project, tmp_path, "")  # no baseline: the older finding too
+    assert f"test_squawk[{REVISION}] FAILED" in output(result), output(result)
+
+
+def test_a_git_ref_leaves_out_the_revision_files_it_already_has(project_copy, tmp_path):
+    project = project_copy("default")
+    write_unsafe(project, "plain-index")
+    git_in(project, "init", "-q")
+    git_in(project, "add", "-A")
+    git_in(project, "commit", "-q", "-m", "the history so far")
+    later = write_later_unsafe(project)  # new, not even added to git yet
+    result = with_baseline(project, tmp_path, "HEAD")
+    text = output(result)
+    assert result.returncode != 0, text
+    assert f"test_squawk[{LATER}] FAILED" in text, text
+    assert f"test_squawk[{REVISION}]" not in text, text
+
+    git_in(project, "add", "-A")
+    git_in(project, "commit", "-q", "-m", "a later index")
+    result = with_baseline(project, tmp_path, "HEAD")
+    assert result.returncode == 0, output(result)
+    result = with_baseline(project, tmp_path, "HEAD~1")
+    assert f"test_squawk[{LATER}] FAILED" in output(result), output(result)
+    assert f"test_squawk[{REVISION}]" not in output(result)
+    assert later.name in output(result)
+
+
+@pytest.mark.parametrize("git_repository", [False, True], ids=["no-git", "in-git"])
+def test_an_unknown_baseline_is_one_line(project_copy, tmp_path, git_repository):
+    project = project_copy("default")
+    if git_repository:
+        git_in(project, "init", "-q")
+    result = with_baseline(project, tmp_path, "no-such-thing")
+    text = output(result)
+    assert result.returncode != 0, text
+    assert "test_squawk[unknown-baseline] FAILED" in text, text
+    line = (
+        f"{BASELINE}=no-such-thing is neither a revision of the project (alembic history) "
+        "nor a git ref of its repository (git log): give one of those, e.g. origin/main"
+    )
+    assert text.count(line) >= 1 and "Traceback" not in text, text
+    assert "test_squawk[0001" not in text, text
+
+
+def test_the_workflow_lints_what_the_pull_request_changes(bake):
+    """On a pull request the checkout is the merge into the base: HEAD^1 is the base."""
+    (job,) = workflow(bake("default"))["jobs"].values()
+    expression = "${{ github.event_name == 'pull_request' && 'HEAD^1' || '' }}"
+    assert job["env"][BASELINE] == expression
+    (checkout,) = [step for step in job["steps"] if "actions/checkout@" in step.get("uses", "")]
+    assert checkout["with"]["fetch-depth"] == 2
+    for option_set in ("mysql", "sqlite-pyproject"):
+        (job,) = workflow(bake(option_set))["jobs"].values()
+        assert BASELINE not in job["env"]
+
+
+@pytest.mark.slow
+def test_the_ci_step_lints_only_after_the_base(project_copy):
+    project = project_copy("default")
+    write_unsafe(project, "plain-index")
+    git_in(project, "init", "-q")
+    git_in(project, "add", "-A")
+    git_in(project, "commit", "-q", "-m", "base")
+    write_later_unsafe(project)
+    git_in(project, "add", "-A")
+    git_in(project, "commit", "-q", "-m", "the pull request")
+    script = step_scripts(project)[LINT_STEP]
+    result = run_step(project, script, OFFLINE_URL, extra_env={BASELINE: "HEAD^1"})
+    text = output(result)
+    assert result.returncode != 0, text
+    assert "Found 1 issue in 1 file" in text, text
+    assert [path.name for path in (project / "build" / "revision-sql").glob("*.sql")] == [
+        f"0001_{LATER}.sql"
+    ]
+    result = run_step(project, script, OFFLINE_URL, extra_env={BASELINE: "nowhere"})
+    assert result.returncode != 0
+    assert f"ERROR: {BASELINE}=nowhere is neither a revision" in result.stderr, output(result)
+    assert "Traceback" not in output(result)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from alembic.script import Script
 
+from .lint_baseline import UnknownBaseline, after_baseline
 from .revisions import PROJECT, revision_scripts
 
 IGNORE_COMMENT = re.compile(r"#\s*squawk:\s*ignore\b(?P<rest>.*)")
@@ -98,8 +99,10 @@ def database_read(script: Script) -> str | None:
 
 
 def linted_scripts() -> list[Script]:
-    """Every revision with SQL of its own, oldest first: merges have none."""
-    return [script for script in revision_scripts() if not isinstance(script.down_revision, tuple)]
+    """Every revision with SQL of its own, oldest first: merges have none. Only those after
+    $SQUAWK_START_AFTER, where it is set (lint_baseline.py)."""
+    own = [script for script in revision_scripts() if not isinstance(script.down_revision, tuple)]
+    return after_baseline(own)
 
 
 def write_revision_sql(folder: Path) -> list[Path]:
@@ -123,7 +126,7 @@ def main() -> int:
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "build/revision-sql")
     try:
         written = write_revision_sql(folder)
-    except RevisionSqlError as error:
+    except (RevisionSqlError, UnknownBaseline) as error:
         raise SystemExit(f"ERROR: {error}") from None
     for path in written:
         print(path)
