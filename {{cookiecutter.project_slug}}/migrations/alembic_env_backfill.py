@@ -12,6 +12,13 @@ row locks last one batch, and the point to resume from is saved in that same tra
 killed and run again, a backfill carries on where it stopped and changes no row twice.
 On SQLite the batches run in the migration's own transaction.
 
+Fast: on PostgreSQL and MySQL the key is cut into `workers` ranges of about equal size,
+walked at the same time on a connection each, each with its own resume point (the cut is
+saved first, so a rerun walks the same ranges). Batches grow or shrink so that each one's
+transaction, and the row locks it holds, lasts about BATCH_SECONDS. SQLite, a caller's
+transaction and async drivers use one worker. And kind to replicas: before each batch,
+alembic_env_replicas waits while a replica lags more than max_replica_lag.
+
 Exactly once, also when the revision runs again: a finished backfill stays marked done
 until its revision is recorded (env.py's on_version_apply calls forget_backfills() in the
 transaction that records it), so env.py's retry after a lock timeout, or a rerun after a
@@ -30,21 +37,31 @@ import json
 import logging
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
+from alembic_env_config import future_engine
 from alembic_env_locks import timeout_statements
+from alembic_env_replicas import ReplicaWatch, replica_watch
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Executable, TableClause
 
 log = logging.getLogger("alembic.backfill")
 
+# The first batch's rows; later batches are sized to last about BATCH_SECONDS each, well
+# under half a second, between MIN_BATCH_SIZE and MAX_BATCH_SIZE rows.
 DEFAULT_BATCH_SIZE = 20_000
+BATCH_SECONDS = 0.2
+MIN_BATCH_SIZE, MAX_BATCH_SIZE = 500, 500_000
+# Connections walking the table at once (PostgreSQL and MySQL; SQLite has one writer).
+DEFAULT_WORKERS = 4
 
 # One row per backfill under way or finished but not yet recorded: where to resume, or
 # that it is done. env.py keeps autogenerate off it; the table is dropped when empty.
@@ -72,7 +89,8 @@ def backfill(
     where: ColumnElement[bool] | None = None,
     statement: BatchStatement | None = None,
     key: str = "id",
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
+    workers: int = DEFAULT_WORKERS,
     pause: float = 0.0,
     name: str | None = None,
 ) -> int:
@@ -82,14 +100,17 @@ def backfill(
     statement:  any statement, built per batch from the condition selecting the batch's
                 keys, e.g. lambda batch: insert(b).from_select(..., select(...).where(batch))
     key:        a unique column to walk the table by (the primary key), declared in table
-    batch_size: rows per batch: at the default, a batch takes well under a second
-    pause:      seconds to sleep between batches, to spare a busy database
+    batch_size: rows per batch; by default sized to take about BATCH_SECONDS each
+    workers:    connections changing ranges of the table at once (1 on SQLite)
+    pause:      seconds each worker sleeps between batches, to spare a busy database
     name:       where the resume point is kept; by default the revision, its function,
                 the order of this call among the run's backfills, and the table
     """
     if (values is None) == (statement is None):
         raise CommandError("backfill: pass either values= or statement=, not both or neither")
     key_column = key_column_of(table, key)
+    if not isinstance(workers, int) or workers < 1:
+        raise CommandError(f"backfill {table.name}: workers={workers!r}; pass a whole number >= 1")
     if values is not None:
         assignments = typed(table, values)
 
@@ -100,7 +121,7 @@ def backfill(
         # --sql has no rows to walk: the review shows the whole change as one statement.
         op.execute(statement(sa.true()))
         return 0
-    walk = KeysetWalk(table, key_column, statement, where, batch_size, pause)
+    walk = KeysetWalk(table, key_column, statement, where, batch_size, pause, workers)
     default_name, revision = call_site(table)
     return walk.run(op.get_bind(), name or default_name, revision)
 
@@ -300,8 +321,36 @@ def change_made_by(call: ast.Call, name: str) -> str | None:
     return None
 
 
+@dataclass
+class Part:
+    """A range of keys one worker walks, after `lower` up to `upper` (None: no bound),
+    resuming after `last`; its resume point is saved under the name `row`."""
+
+    row: str
+    lower: Any
+    upper: Any
+    last: Any
+    done: int = 0
+    finished: bool = False
+
+
+class BatchSize:
+    """Rows per batch: as given, or adapted after each batch so that its transaction,
+    and the row locks it holds, lasts about BATCH_SECONDS."""
+
+    def __init__(self, given: int | None) -> None:
+        self.rows = given or DEFAULT_BATCH_SIZE
+        self.adaptive = given is None
+
+    def after(self, seconds: float) -> None:
+        if self.adaptive and seconds > 0:
+            factor = min(2.0, max(0.5, BATCH_SECONDS / seconds))  # no wild swings
+            self.rows = int(min(MAX_BATCH_SIZE, max(MIN_BATCH_SIZE, self.rows * factor)))
+
+
 class KeysetWalk:
-    """One backfill: batches of keys after the last one done, each changed at once."""
+    """One backfill: batches of keys after the last one done, each changed at once; on
+    PostgreSQL and MySQL in `workers` ranges of the key at the same time."""
 
     def __init__(
         self,
@@ -309,8 +358,9 @@ class KeysetWalk:
         key_column: sa.ColumnClause,
         statement: BatchStatement,
         where: ColumnElement[bool] | None,
-        batch_size: int,
+        batch_size: int | None,
         pause: float,
+        workers: int,
     ) -> None:
         self.table = table
         self.key = key_column
@@ -318,109 +368,254 @@ class KeysetWalk:
         self.where = where
         self.batch_size = batch_size
         self.pause = pause
+        self.workers = workers
+        self.watch = ReplicaWatch(table.name, None, 0)
 
     def run(self, bind: Connection, name: str, revision: str | None) -> int:
-        """Walk the table on the right connection for the database."""
+        """Walk the table on the right connections for the database."""
         self.name, self.revision = name, revision
+        context = op.get_context()
         if bind.dialect.name == "sqlite":
             # SQLite has one writer at a time: the migration's transaction is the batch.
-            return self.walk(bind, commit=None)
-        if getattr(op.get_context(), "_in_external_transaction", False):
+            return self.in_one_transaction(bind, "SQLite has one writer")
+        if getattr(context, "_in_external_transaction", False):
             # The caller handed over a connection inside its own transaction (a test, say):
             # that transaction is not ours to commit, so the batches run within it.
             log.info("backfill %s: in the caller's transaction, uncommitted", self.table.name)
-            return self.walk(bind, commit=None)
-        # Commit what the migration did so far (its locks go with it), then batch on a
-        # connection of our own, one transaction per batch.
-        with op.get_context().autocommit_block(), bind.engine.connect() as connection:
-            for statement in session_settings(connection.dialect.name, op.get_context().opts):
-                connection.exec_driver_sql(statement)
-            return self.walk(connection, commit=connection.commit)
+            return self.in_one_transaction(bind, "one transaction")
+        if bind.dialect.is_async and self.workers > 1:
+            # An async driver's connections work only in the migration's own thread.
+            log.info("backfill %s: 1 worker (async driver)", self.table.name)
+            self.workers = 1
+        self.keep_finished = keeps_finished_backfills()
+        # Commit what the migration did so far (its locks go with it), then batch on
+        # connections of our own, one transaction per batch.
+        # (future_engine: a caller's SQLAlchemy 1.4 engine would autocommit each statement.)
+        engine = future_engine(bind.engine)
+        with context.autocommit_block(), replica_watch(
+            engine, self.table.name, context.opts
+        ) as self.watch, engine.connect() as connection:
+            return self.committing(connection, engine)
 
-    def walk(self, connection: Connection, commit: Callable[[], None] | None) -> int:
-        """The batches; with a commit per batch, each saves its resume point too.
-
-        Without one (SQLite, a caller's transaction) everything is one transaction that
-        rolls back whole, so there is nothing to resume, and no table to create: MySQL
-        would commit the caller's transaction at the CREATE TABLE.
-        """
-        last, done, finished = None, 0, False
-        if commit is not None:
-            progress_table.create(connection, checkfirst=True)
-            last, done, finished = self.resume_point(connection)
-            commit()
-        if finished:
-            log.info(
-                "backfill %s: done before this revision was recorded (%d rows); skipped",
-                self.table.name,
-                done,
-            )
-            return done
-        total = done + self.rows_to_do(connection, last)
-        meter = ProgressMeter(self.table.name, total, done)
+    def in_one_transaction(self, connection: Connection, why: str) -> int:
+        """All batches in the connection's transaction, which rolls back whole: nothing to
+        resume, and no table to create (MySQL would commit the caller's transaction)."""
+        if self.workers > 1:
+            log.info("backfill %s: 1 worker (%s)", self.table.name, why)
+        part = Part(self.name, None, None, None)
+        meter = ProgressMeter(self.table.name, self.rows_in(connection, part), 0)
+        rows = self.batch_size or DEFAULT_BATCH_SIZE
         while True:
-            upper = self.batch_end(connection, last)
-            in_batch = self.after(last)
-            if upper is not None:
-                in_batch = sa.and_(in_batch, self.key <= upper)
-            done += self.execute(connection, in_batch)
+            upper = self.batch_end(connection, part, rows)
+            meter.add(self.execute(connection, self.batch(part, upper)))
             if upper is None:
                 break
-            if commit is not None:
-                self.save(connection, upper, done)
-                commit()
-            meter.update(done)
-            last = upper
+            part.last = upper
             if self.pause:
                 time.sleep(self.pause)
-        if commit is not None:
-            # In the last batch's transaction: done, and known to be done.
-            if keeps_finished_backfills():
-                self.finish(connection, done)
-            else:
-                self.forget(connection)
-            commit()
-        meter.finish(done)
-        return done
+        meter.finish(1)
+        return meter.done
+
+    def committing(self, connection: Connection, engine: Any) -> int:
+        """Batches that commit, each with its resume point; parts in parallel threads."""
+        self.prepare(connection)
+        with connection.begin():
+            progress_table.create(connection, checkfirst=True)
+        with connection.begin():
+            parts, done, finished = self.resume_point(connection)
+            if finished:
+                log.info(
+                    "backfill %s: done before this revision was recorded (%d rows); skipped",
+                    self.table.name,
+                    done,
+                )
+                return done
+            total = None
+            if parts is None:
+                parts, total = self.plan(connection)
+            if total is None:
+                total = done + sum(self.rows_in(connection, p) for p in parts if not p.finished)
+        meter = ProgressMeter(self.table.name, total, done)
+        if len(parts) == 1 and parts[0].row == self.name:
+            self.walk_part(connection, parts[0], meter, None)
+        else:
+            self.in_parallel(engine, [part for part in parts if not part.finished], meter)
+            with connection.begin():
+                self.conclude(connection, parts)
+        meter.finish(len(parts))
+        return sum(part.done for part in parts)
+
+    def prepare(self, connection: Connection) -> None:
+        """The batch connection's session settings (see session_settings)."""
+        with connection.begin():
+            for statement in session_settings(connection.dialect.name, op.get_context().opts):
+                connection.exec_driver_sql(statement)
+
+    def plan(self, connection: Connection) -> tuple[list[Part], int]:
+        """Split the rows to do into up to `workers` ranges of about equal size, at least a
+        batch each; saved at once (a rerun must walk the same ranges). And the row count."""
+        total = self.rows_in(connection, Part(self.name, None, None, None))
+        count = min(self.workers, max(1, -(-total // (self.batch_size or DEFAULT_BATCH_SIZE))))
+        bounds: list[Any] = []
+        for i in range(1, count):
+            query = sa.select(self.key).where(*where_clauses(self.where)).order_by(self.key)
+            bound = connection.execute(query.offset(total * i // count - 1).limit(1)).scalar()
+            if bound is not None and (not bounds or bound > bounds[-1]):
+                bounds.append(bound)
+        parts = self.parts_between(bounds)
+        if len(parts) > 1:
+            self.save(connection, self.name, {"parts": bounds}, 0)
+            for part in parts:
+                self.save(connection, part.row, part.lower, 0)
+        return parts, total
+
+    def parts_between(self, bounds: list[Any]) -> list[Part]:
+        """The parts cut at `bounds`; one part is the whole table, under the call's name."""
+        if not bounds:
+            return [Part(self.name, None, None, None)]
+        edges = [None, *bounds, None]
+        return [
+            Part(f"{self.name}#{i + 1}", lower, upper, lower)
+            for i, (lower, upper) in enumerate(zip(edges, edges[1:]))
+        ]
+
+    def in_parallel(self, engine: Any, parts: list[Part], meter: ProgressMeter) -> None:
+        """A thread and a connection per part; the first failure stops the others (each
+        after its batch under way, which commits with its resume point) and is raised."""
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def work(part: Part) -> None:
+            try:
+                with engine.connect() as connection:
+                    self.prepare(connection)
+                    self.walk_part(connection, part, meter, stop)
+            except BaseException as error:  # handed to the migration's thread below
+                errors.append(error)
+                stop.set()
+
+        threads = [threading.Thread(target=work, args=(part,), daemon=True) for part in parts]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                thread.join()
+        finally:
+            stop.set()  # an interrupt in this thread stops the workers too
+            for thread in threads:
+                thread.join()
+        if errors:
+            raise errors[0]
+
+    def walk_part(
+        self, connection: Connection, part: Part, meter: ProgressMeter, stop: Any
+    ) -> None:
+        """A part's batches, each committed with the part's resume point; the last one
+        marks the part done."""
+        size = BatchSize(self.batch_size)
+        while stop is None or not stop.is_set():
+            self.watch.wait_while_lagging(stop)
+            started = time.monotonic()
+            with connection.begin():
+                upper = self.batch_end(connection, part, size.rows)
+                changed = self.execute(connection, self.batch(part, upper))
+                part.done += changed
+                if upper is None:
+                    self.part_done(connection, part)
+                else:
+                    self.save(connection, part.row, upper, part.done)
+            size.after(time.monotonic() - started)
+            meter.add(changed)
+            if upper is None:
+                part.finished = True
+                return
+            part.last = upper
+            if self.pause:
+                time.sleep(self.pause)
+
+    def part_done(self, connection: Connection, part: Part) -> None:
+        """In the part's last batch's transaction: done, and known to be done."""
+        if part.row != self.name:
+            self.save(connection, part.row, None, part.done, finished=True)
+        elif self.keep_finished:
+            self.finish(connection, part.done)
+        else:
+            self.forget(connection, [part.row])
+
+    def conclude(self, connection: Connection, parts: list[Part]) -> None:
+        """All parts done: the backfill is marked done, and its parts forgotten, at once."""
+        rows = [part.row for part in parts]
+        connection.execute(progress_table.delete().where(progress_table.c.name.in_(rows)))
+        if self.keep_finished:
+            self.finish(connection, sum(part.done for part in parts))
+        else:
+            self.forget(connection, [self.name])
 
     def execute(self, connection: Connection, in_batch: ColumnElement[bool]) -> int:
         """Run the batch's statement; return the rows it changed."""
         # Without preserve_rowcount, SQLAlchemy reports -1 for INSERT ... SELECT.
-        options = {"preserve_rowcount": True}
-        result = connection.execute(self.statement(in_batch), execution_options=options)
-        return max(result.rowcount, 0)
+        statement = self.statement(in_batch).execution_options(preserve_rowcount=True)
+        return max(connection.execute(statement).rowcount, 0)
 
-    def after(self, last: Any) -> ColumnElement[bool]:
-        """The keys after the last one done (all of them at the start)."""
-        return sa.true() if last is None else self.key > last
+    def within(self, part: Part) -> list[ColumnElement[bool]]:
+        """The keys of the part not done yet, and the rows the backfill is for."""
+        conditions = [] if part.last is None else [self.key > part.last]
+        if part.upper is not None:
+            conditions.append(self.key <= part.upper)
+        return conditions + where_clauses(self.where)
 
-    def batch_end(self, connection: Connection, last: Any) -> Any:
+    def batch(self, part: Part, upper: Any) -> ColumnElement[bool]:
+        """The next batch's keys: up to `upper`, or the rest of the part."""
+        conditions = [] if part.last is None else [self.key > part.last]
+        end = part.upper if upper is None else upper
+        if end is not None:
+            conditions.append(self.key <= end)
+        return sa.and_(*conditions) if conditions else sa.true()
+
+    def batch_end(self, connection: Connection, part: Part, rows: int) -> Any:
         """The key of the batch's last row; None when fewer than a batch are left."""
         query = (
             sa.select(self.key)
-            .where(self.after(last), *where_clauses(self.where))
+            .where(*self.within(part))
             .order_by(self.key)
-            .offset(self.batch_size - 1)
+            .offset(rows - 1)
             .limit(1)
         )
         return connection.execute(query).scalar()
 
-    def rows_to_do(self, connection: Connection, last: Any) -> int:
-        """How many rows are left, for the progress log's total and time left."""
-        query = sa.select(sa.func.count()).select_from(self.table)
-        query = query.where(self.after(last), *where_clauses(self.where))
+    def rows_in(self, connection: Connection, part: Part) -> int:
+        """How many rows of a part are left, for the progress log's total and time left."""
+        query = sa.select(sa.func.count()).select_from(self.table).where(*self.within(part))
         return connection.execute(query).scalar() or 0
 
-    def resume_point(self, connection: Connection) -> tuple[Any, int, bool]:
-        """Where an earlier run of this backfill stopped, and whether it had finished."""
-        columns = progress_table.c
-        query = sa.select(columns.last_key, columns.rows_done, columns.finished)
-        row = connection.execute(query.where(columns.name == self.name)).first()
+    def resume_point(self, connection: Connection) -> tuple[list[Part] | None, int, bool]:
+        """Where an earlier run stopped (its parts; None: it never started), the rows it
+        changed, and whether it had finished."""
+        row = self.saved(connection, self.name)
         if row is None:
             return None, 0, False
-        if not row.finished:
-            log.info("backfill %s: resuming after key %s", self.table.name, row.last_key)
-        return self.decode(json.loads(row.last_key)), row.rows_done, bool(row.finished)
+        if row.finished:
+            return [], row.rows_done, True
+        saved = json.loads(row.last_key)
+        if not isinstance(saved, dict):  # one part: the whole table
+            log.info("backfill %s: resuming after key %s", self.table.name, saved)
+            part = Part(self.name, None, None, self.decode(saved), row.rows_done)
+            return [part], row.rows_done, False
+        parts = self.parts_between([self.decode(bound) for bound in saved["parts"]])
+        for part in parts:
+            found = self.saved(connection, part.row)
+            if found is not None:
+                part.last, part.done = self.decode(json.loads(found.last_key)), found.rows_done
+                part.finished = bool(found.finished)
+        left = sum(not part.finished for part in parts)
+        log.info("backfill %s: resuming %d of its %d parts", self.table.name, left, len(parts))
+        return parts, sum(part.done for part in parts), False
+
+    def saved(self, connection: Connection, name: str) -> Any:
+        """The progress row of that name, or None."""
+        columns = progress_table.c
+        query = sa.select(columns.last_key, columns.rows_done, columns.finished)
+        return connection.execute(query.where(columns.name == name)).first()
 
     def decode(self, value: Any) -> Any:
         """Turn a saved key back into the column's Python type (UUIDs were saved as text)."""
@@ -428,10 +623,12 @@ class KeysetWalk:
             python_type = self.key.type.python_type
         except NotImplementedError:
             return value
-        return uuid.UUID(value) if python_type is uuid.UUID else value
+        return uuid.UUID(value) if python_type is uuid.UUID and value is not None else value
 
-    def save(self, connection: Connection, last: Any, done: int, finished: bool = False) -> None:
-        """Record the resume point, in the batch's own transaction."""
+    def save(
+        self, connection: Connection, name: str, last: Any, done: int, finished: bool = False
+    ) -> None:
+        """Record a resume point, in the batch's own transaction."""
         values = {
             "last_key": json.dumps(last, default=str),
             "rows_done": done,
@@ -439,49 +636,54 @@ class KeysetWalk:
             "revision": self.revision,
         }
         changed = connection.execute(
-            progress_table.update().where(progress_table.c.name == self.name).values(values)
+            progress_table.update().where(progress_table.c.name == name).values(values)
         ).rowcount
         if not changed:
-            connection.execute(progress_table.insert().values(name=self.name, **values))
+            connection.execute(progress_table.insert().values(name=name, **values))
 
     def finish(self, connection: Connection, done: int) -> None:
         """Mark the backfill done, until env.py records its revision (forget_backfills)."""
-        self.save(connection, None, done, finished=True)
+        self.save(connection, self.name, None, done, finished=True)
 
-    def forget(self, connection: Connection) -> None:
-        """Done, under an env.py that would not forget it: drop the resume point now."""
-        connection.execute(progress_table.delete().where(progress_table.c.name == self.name))
+    def forget(self, connection: Connection, names: list[str]) -> None:
+        """Done, under an env.py that would not forget it: drop the resume points now."""
+        connection.execute(progress_table.delete().where(progress_table.c.name.in_(names)))
         if connection.execute(sa.select(sa.func.count()).select_from(progress_table)).scalar():
             return
         progress_table.drop(connection)
 
 
 class ProgressMeter:
-    """Logs rows done, the total, the rate and the time left, at most once a second."""
+    """Logs rows done, the total, the rate and the time left, at most once a second;
+    shared by a backfill's workers."""
 
     def __init__(self, table: str, total: int, done: int) -> None:
         self.table = table
         self.total = total
         self.started = time.monotonic()
-        self.first = done
+        self.first = self.done = done
         self.last_report = self.started
+        self.lock = threading.Lock()
 
-    def update(self, done: int) -> None:
-        now = time.monotonic()
-        if now - self.last_report < 1.0:
-            return
-        self.last_report = now
-        rate = (done - self.first) / max(now - self.started, 1e-9)
-        left = max(self.total - done, 0) / rate if rate else float("inf")
-        log.info(
-            "backfill %s: %d of %d rows, %.0f rows/s, about %.0f s left",
-            self.table,
-            done,
-            self.total,
-            rate,
-            left,
-        )
+    def add(self, rows: int) -> None:
+        with self.lock:
+            self.done += rows
+            now = time.monotonic()
+            if now - self.last_report < 1.0:
+                return
+            self.last_report = now
+            rate = (self.done - self.first) / max(now - self.started, 1e-9)
+            left = max(self.total - self.done, 0) / rate if rate else float("inf")
+            log.info(
+                "backfill %s: %d of %d rows, %.0f rows/s, about %.0f s left",
+                self.table,
+                self.done,
+                self.total,
+                rate,
+                left,
+            )
 
-    def finish(self, done: int) -> None:
+    def finish(self, workers: int) -> None:
         seconds = time.monotonic() - self.started
-        log.info("backfill %s: %d rows in %.1f s", self.table, done, seconds)
+        by = f" by {workers} workers" if workers > 1 else ""
+        log.info("backfill %s: %d rows in %.1f s%s", self.table, self.done, seconds, by)
