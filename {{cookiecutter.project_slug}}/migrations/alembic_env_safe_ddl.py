@@ -9,8 +9,9 @@
 Each function does the cheapest correct thing for the database it runs on: PostgreSQL gets
 the recipe that keeps exclusive locks short (CONCURRENTLY, NOT VALID then VALIDATE, each
 step committed alone), SQLite gets batch mode where it cannot ALTER, and MySQL the plain
-statement (InnoDB builds indexes online). Autogenerate writes calls to these for indexes
-and constraints added to tables that already exist.
+statement, which env.py asks the server to run online (alembic_env_mysql_online.py), or
+a recipe where that is refused (a foreign key). Autogenerate writes calls to these for
+indexes and constraints added to tables that already exist.
 
 It lives beside env.py; alembic's prepend_sys_path puts this folder on sys.path.
 """
@@ -25,6 +26,9 @@ import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
 from alembic_env_locks import timeout_statements
+
+# For revisions: `with allow_table_copy("why"):` lets MySQL copy a table for the steps inside.
+from alembic_env_mysql_online import allow_table_copy as allow_table_copy
 
 
 def set_not_null(table: str, column: str, existing_type: Any = None) -> None:
@@ -190,8 +194,54 @@ def add_foreign_key(
                 **kw,
             )
             validate(table, name)
+    elif dialect in ("mysql", "mariadb"):
+        mysql_add_foreign_key(name, table, referred_table, columns, referred_columns, **kw)
     else:
         op.create_foreign_key(name, table, referred_table, columns, referred_columns, **kw)
+
+
+def mysql_add_foreign_key(
+    name: str,
+    table: str,
+    referred_table: str,
+    columns: list[str],
+    referred_columns: list[str],
+    **kw: Any,
+) -> None:
+    """MySQL adds a foreign key in place only with foreign_key_checks off (else it copies
+    the table under a lock): add it so, then count the rows it would have refused.
+
+    The count runs once the key exists, so a row written meanwhile was checked by the key.
+    Rows that refer to nothing make the step drop the key again and fail in one line.
+    """
+    op.execute("SET foreign_key_checks = 0")
+    try:
+        op.create_foreign_key(name, table, referred_table, columns, referred_columns, **kw)
+    finally:
+        op.execute("SET foreign_key_checks = 1")
+    quoting = op.get_context().dialect.identifier_preparer
+    child, parent = quoting.quote(table), quoting.quote(referred_table)
+    present = " AND ".join(f"c.{quoting.quote(column)} IS NOT NULL" for column in columns)
+    matched = " AND ".join(
+        f"p.{quoting.quote(r)} = c.{quoting.quote(c)}"
+        for c, r in zip(columns, referred_columns, strict=True)
+    )
+    orphans = (
+        f"SELECT COUNT(*) FROM {child} c WHERE {present} "
+        f"AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {matched})"
+    )
+    if op.get_context().as_sql:
+        # No rows to count without a database: the script counts them, for its reader.
+        op.execute(f"-- add_foreign_key({name}) added the key unchecked: must be 0\n{orphans}")
+        return
+    found = op.get_bind().exec_driver_sql(orphans).scalar()
+    if found:
+        op.drop_constraint(name, table, type_="foreignkey")
+        raise CommandError(
+            f"add_foreign_key({name}): {found} rows of {table} refer to no row of "
+            f"{referred_table}: fix or delete them (a data revision before this one), then "
+            "run the upgrade again"
+        )
 
 
 def add_check_constraint(name: str, table: str, condition: str) -> None:

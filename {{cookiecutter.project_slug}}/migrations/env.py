@@ -32,6 +32,7 @@ alembic_env_*.py modules beside this file, one concern each:
     alembic_env_integrity.py     applied revision files may not change or go
     alembic_env_backfill.py      backfill(), for data revisions
     alembic_env_safe_ddl.py      schema changes safe on a busy database, for revisions
+    alembic_env_mysql_online.py  MySQL: each ALTER asks to run online, or is refused
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ try:
         run_with_retries,
         timeout_statements,
     )
+    from alembic_env_mysql_online import register_online_ddl
     from alembic_env_revisions import chosen_template, revision_planner, template_arguments
 except ModuleNotFoundError as missing:
     if not str(missing.name).startswith("alembic_env_"):
@@ -121,6 +123,9 @@ def run_migrations_offline() -> None:
         template_args=TEMPLATE_ARGS,
         # Each revision commits alone, so a failure keeps the revisions before it.
         transaction_per_migration=True,
+        # MySQL: each ALTER asks for ALGORITHM=INSTANT or INPLACE, LOCK=NONE, so the server
+        # refuses instead of copying the table under a lock, unless the revision allows it.
+        mysql_online_ddl=True,
         # Read by the safe steps and backfill() through op.get_context().opts.
         **TIMEOUTS,
         **YOUR_CONFIGURE_OPTIONS,
@@ -180,6 +185,7 @@ def do_run_migrations(connection: Connection, own_connection: bool = True) -> No
         process_revision_directives=plan_revisions,
         template_args=TEMPLATE_ARGS,
         transaction_per_migration=True,
+        mysql_online_ddl=True,
         **TIMEOUTS,
         **YOUR_CONFIGURE_OPTIONS,
     )
@@ -238,6 +244,8 @@ def session_timeouts(dialect_name: str) -> list[str]:
 configure_logging(config, verbose=is_true(x_arguments.get("verbose")))
 # PostgreSQL enum labels, which alembic does not compare (alembic_env_compare.py).
 register_comparators()
+# MySQL's online clauses, for the migrations configured with mysql_online_ddl=True.
+register_online_ddl()
 TEMPLATE_ARGS = template_arguments(chosen_template(x_arguments, context.script.dir))
 plan_revisions = revision_planner(
     TEMPLATE_ARGS,
