@@ -87,7 +87,9 @@ def checked(*command: str | Path) -> None:
 
 def answers(port: int, query: str = "SELECT 1") -> object:
     """The server's answer to a query, or None when nothing answers on the port."""
-    engine = sa.create_engine(url(port), poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 2})
+    engine = sa.create_engine(
+        url(port), poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 2}
+    )
     try:
         with engine.connect() as connection:
             return connection.exec_driver_sql(query).scalar()
@@ -169,7 +171,8 @@ def wait_for_streaming(primary_port: int, standby_port: int) -> None:
     """Until the primary sees the standby streaming, and the standby is in recovery."""
     streaming = "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"
     for _ in range(STARTUP_SECONDS * 10):
-        if answers(primary_port, streaming) and answers(standby_port, "SELECT pg_is_in_recovery()"):
+        in_recovery = answers(standby_port, "SELECT pg_is_in_recovery()")
+        if in_recovery and answers(primary_port, streaming):
             return
         time.sleep(0.1)
     raise Unavailable(

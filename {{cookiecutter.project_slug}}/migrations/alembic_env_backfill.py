@@ -392,9 +392,11 @@ class KeysetWalk:
         # connections of our own, one transaction per batch.
         # (future_engine: a caller's SQLAlchemy 1.4 engine would autocommit each statement.)
         engine = future_engine(bind.engine)
-        with context.autocommit_block(), replica_watch(
-            engine, self.table.name, context.opts
-        ) as self.watch, engine.connect() as connection:
+        with (
+            context.autocommit_block(),
+            replica_watch(engine, self.table.name, context.opts) as self.watch,
+            engine.connect() as connection,
+        ):
             return self.committing(connection, engine)
 
     def in_one_transaction(self, connection: Connection, why: str) -> int:
@@ -476,7 +478,7 @@ class KeysetWalk:
         edges = [None, *bounds, None]
         return [
             Part(f"{self.name}#{i + 1}", lower, upper, lower)
-            for i, (lower, upper) in enumerate(zip(edges, edges[1:]))
+            for i, (lower, upper) in enumerate(zip(edges[:-1], edges[1:], strict=True))
         ]
 
     def in_parallel(self, engine: Any, parts: list[Part], meter: ProgressMeter) -> None:

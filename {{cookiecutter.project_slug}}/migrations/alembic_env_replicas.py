@@ -129,7 +129,9 @@ class PostgresLag(LagSource):
     def lags(self) -> dict[str, float]:
         positions: dict[str, tuple[int | None, float]] = {}
         if self.replicas:
-            current = lsn(self.primary.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar())
+            current = lsn(
+                self.primary.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
+            )
             for replica in self.replicas:
                 _, replayed = replica.connection.exec_driver_sql(STANDBY_POSITION).first()
                 positions[replica.name] = (lsn(replayed), 0.0)
@@ -261,7 +263,9 @@ class ReplicaWatch:
 def describe(lagging: Mapping[str, float]) -> str:
     """'replica X is 12 s behind, replica Y is not replicating'."""
     return ", ".join(
-        f"replica {name} is not replicating" if lag == float("inf") else f"replica {name} is {lag:.0f} s behind"
+        f"replica {name} is not replicating"
+        if lag == float("inf")
+        else f"replica {name} is {lag:.0f} s behind"
         for name, lag in lagging.items()
     )
 
@@ -289,8 +293,10 @@ def replica_watch(engine: Any, table: str, opts: Mapping[str, Any]) -> Iterator[
     max_lag = DEFAULT_MAX_REPLICA_LAG if max_lag is None else float(max_lag)
     urls = replica_urls(opts.get("replica_urls"))
     dialect = engine.dialect.name
-    if not max_lag or dialect not in ("postgresql", "mysql", "mariadb") or (
-        dialect != "postgresql" and not urls
+    if (
+        not max_lag
+        or dialect not in ("postgresql", "mysql", "mariadb")
+        or (dialect != "postgresql" and not urls)
     ):
         yield ReplicaWatch(table, None, max_lag)
         return
