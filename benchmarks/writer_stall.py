@@ -26,7 +26,8 @@ but no longer. One line each:
         lock_timeout=<none|3s> migration_outcome=<succeeded|gave_up_lock_timeout>
 
 seconds is the migration step's duration; the writer's worst stall is its slowest
-UPDATE-and-commit from just before the step to just after it.
+UPDATE-and-commit from just before the step to just after it. MariaDB/MySQL's rows follow,
+from $TEST_MYSQL_URL or the local server (see writer_stall_mysql.py).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from harness import Worker, Writer, arguments, loaded_table, migration, report, 
 # isort: split
 # The helper revisions use, found through the path harness set.
 from alembic_env_safe_ddl import create_index
+from writer_stall_mysql import measure_all as measure_mysql
+from writer_stall_mysql import mysql_url
 
 TABLE = "bench_writer_stall"
 INDEX = "ix_bench_writer_stall_email"
@@ -158,6 +161,8 @@ def main() -> None:
     options = arguments(__doc__)
     for scenario in SCENARIOS:
         measure(options.url, scenario, options.rows)
+    # MariaDB/MySQL's rows: a table copy against online DDL (writer_stall_mysql.py).
+    measure_mysql(mysql_url(options.url), options.rows)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ def add_nickname_and_index() -> None:
     op.add_column("users", sa.Column("nickname", sa.String(20)))
     op.create_index("ix_users_nickname", "users", ["nickname"])
     op.alter_column("users", "nickname", nullable=False, existing_type=sa.String(20))
+    op.drop_column("users", "name")
 
 
 # --- the clauses, without a server ---------------------------------------------------------
@@ -59,6 +60,7 @@ def test_each_alter_asks_for_its_online_algorithm_in_sql_output() -> None:
     assert "ADD COLUMN nickname VARCHAR(20), ALGORITHM=INSTANT;" in sql
     assert "CREATE INDEX ix_users_nickname ON users (nickname) ALGORITHM=INPLACE LOCK=NONE;" in sql
     assert "MODIFY nickname VARCHAR(20) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;" in sql
+    assert "DROP COLUMN name, ALGORITHM=INSTANT;" in sql
 
 
 @pytest.mark.parametrize(
@@ -174,6 +176,11 @@ def test_the_lint_passes_the_shipped_revisions_and_a_plain_add_column(project_co
             PLAIN_FOREIGN_KEY,
             ["adds a foreign key", "alembic_env_safe_ddl.add_foreign_key(name, table"],
         ),
+        (
+            "check-constraint-copying",
+            "ffff00000006",
+            ["line 18: adds a CHECK constraint", "check the value in the application"],
+        ),
     ],
 )
 def test_the_lint_flags_a_table_copy_with_its_recipe(
@@ -249,7 +256,8 @@ def test_a_copying_change_is_refused_in_one_line(
     assert result.returncode != 0, text
     assert "Traceback" not in text, text
     (line,) = [line for line in text.splitlines() if line.startswith("FAILED:")]
-    assert line.startswith(f"FAILED: revision {revision} ("), line
+    assert line.startswith(f"FAILED: revision {revision} (20251201_0000_{revision}_"), line
+    assert ".py line 2" in line, line  # the step's line in upgrade()
     assert "would block writes to the table" in line and reason in line, line
     assert way_out in line and 'with allow_table_copy("why it is fine")' in line, line
     assert f"the database is at revision {PREFERENCES}" in line, line
