@@ -5,18 +5,31 @@ Every alembic subcommand works as usual (`alembic-template upgrade head`); besid
     alembic-template path [--config-format pyproject.toml]   the folder for `alembic init -t`
     alembic-template init [--config-format pyproject.toml] migrations
     alembic-template list_templates                          ours beside alembic's own
+    alembic-template fleet --tenants a,b upgrade head        every tenant, N at a time
+    alembic-template squash [-m MESSAGE]                     the history as one baseline
+    alembic-template rebase REV [--force]                    REV's branch onto the other head
+    alembic-template add-tests [--force]                     the test suite, into this repository
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 import alembic
 from alembic import command
 from alembic.config import CommandLine, Config
 
-from . import __version__
-from .templates import CONFIG_FORMATS, TEMPLATE_NAMES, combined_template_directory, template_path
+from . import __version__, add_tests, fleet
+from .templates import (
+    CONFIG_FORMATS,
+    TEMPLATE_NAMES,
+    combined_template_directory,
+    migrations_dir,
+    template_path,
+)
 
 
 class TemplateConfig(Config):
@@ -36,12 +49,40 @@ def path(config: Config, config_format: str = "alembic.ini") -> None:
     print(template_path(config_format))
 
 
+def history_module() -> ModuleType:
+    """alembic_env_history.py of the migration environment: what generated projects run."""
+    name = "alembic_env_history"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, migrations_dir() / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def squash(config: Config, message: str | None = None) -> None:
+    """Fold the whole history up to the head into one baseline revision with head's id."""
+    history_module().squash(config, message)
+
+
+def rebase(config: Config, revision: str, force: bool = False) -> None:
+    """Move the branch whose head is REVISION on top of the other head, ids kept."""
+    history_module().rebase(config, revision, force=bool(force))
+
+
 class TemplateCommandLine(CommandLine):
     """alembic's CommandLine with a `path` command, and `init` choosing our template."""
 
     def __init__(self, prog: str | None = "alembic-template") -> None:
         super().__init__(prog=prog)
         self.register_command(path)
+        self.register_command(squash)
+        self.register_command(rebase)
+        self.subparsers.choices["rebase"].add_argument(
+            "--force", action="store_true", help="rebase even where both branches touch a table"
+        )
+        fleet.add_parser(self.subparsers)
+        add_tests.add_parser(self.subparsers)
         format_help = (
             "where alembic's options go: alembic.ini (the default; template "
             f"{TEMPLATE_NAMES['alembic.ini']}) or pyproject.toml's [tool.alembic] "

@@ -1,0 +1,265 @@
+"""`alembic-template add-tests`: the generated test suite, written into an existing repository.
+
+The files are the cookiecutter template's own tests/ folder (stairway, no-trace, rows
+survive, revision-file checks, pytest-alembic's built-in tests; squawk for PostgreSQL),
+rendered with cookiecutter's Jinja environment for this repository. They go into tests/
+beside the alembic configuration, where they look for it, as in a generated project:
+
+    alembic-template add-tests [-c alembic.ini] [--force] [--database KIND] [--package NAME]
+
+The repository's alembic configuration says where the revisions are, which database they
+run on (for squawk and the drivers) and which package the models come from (revisions must
+not import it); --database and --package say so where it does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.util import CommandError
+from sqlalchemy.engine import make_url
+
+from .templates import PACKAGE_DIR
+
+# In a checkout the template's files are beside the package; the wheel carries copies.
+CHECKOUT_ROOT = PACKAGE_DIR.parent.parent
+TESTS_FOLDER = "tests"
+DATABASES = ("postgresql", "mysql", "sqlite")
+# The dev dependencies of a generated project's pyproject.toml that the tests need.
+TEST_DEPENDENCIES = ["pytest>=8.1,<9", "pytest-alembic>=0.13.1,<0.14"]
+SQUAWK = "squawk-cli>=2.70,<3"
+# Packages a target_metadata expression may name that are not the application.
+NOT_THE_APPLICATION = {"alembic", "sqlalchemy", "flask", "flask_migrate", "flask_sqlalchemy"}
+# What a stock env.py lacks: the tests hand it each test database as $DATABASE_URL.
+URL_FROM_ENVIRONMENT = """\
+    import os  # at the top
+    if os.environ.get("DATABASE_URL"):  # after `config = context.config`
+        config.set_main_option("sqlalchemy.url", os.environ["DATABASE_URL"].replace("%", "%%"))"""
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add `add-tests` to alembic-template's subcommands."""
+    parser = subparsers.add_parser(
+        "add-tests",
+        help="Write the generated migration test suite into this repository's tests/.",
+        description=__doc__.split("\n\n")[0],
+    )
+    # Also after the subcommand, as the README writes it; SUPPRESS keeps a -c given before.
+    parser.add_argument(
+        "-c",
+        "--config",
+        action="append",
+        default=argparse.SUPPRESS,
+        help="the repository's alembic.ini (or pyproject.toml); default: alembic.ini",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite files already there")
+    parser.add_argument(
+        "--database",
+        choices=DATABASES,
+        help="the database the revisions run on, if sqlalchemy.url and $DATABASE_URL do not say",
+    )
+    parser.add_argument(
+        "--package", help="the application's package, which revisions must not import"
+    )
+    parser.set_defaults(cmd=(add_tests, [], ["force", "database", "package"]))
+
+
+def add_tests(
+    config: Config, force: bool = False, database: str | None = None, package: str | None = None
+) -> None:
+    """Write the test suite beside the alembic configuration; refuse to overwrite files."""
+    home, config_format = configuration_home(config)
+    migrations = migrations_folder(config, home)
+    kind = database or database_kind(config)
+    package = application_package(config, migrations) if package is None else package
+    files = rendered_tests(kind, package, config_format)
+    folder = home / TESTS_FOLDER
+    targets = {folder / name: text for name, text in files.items()}
+    if (folder / "__init__.py").is_file():
+        del targets[folder / "__init__.py"]  # the repository's own package marker serves
+    there = [shown(path, home) for path in targets if path.exists()]
+    if there and not force:
+        raise CommandError(
+            f"add-tests: {', '.join(there)} already exist: move them aside, or run "
+            "add-tests --force to overwrite them"
+        )
+    folder.mkdir(exist_ok=True)
+    for path, text in targets.items():
+        path.write_text(text, encoding="utf-8")
+    report(home, migrations, kind, package, len(targets))
+
+
+def configuration_home(config: Config) -> tuple[Path, str]:
+    """The folder of the alembic configuration (the tests go there), and its format."""
+    ini = Path(config.config_file_name) if config.config_file_name else None
+    if ini is not None and ini.is_file():
+        if ini.name != "alembic.ini":
+            raise CommandError(
+                f"add-tests: the tests read alembic.ini beside their folder; rename {ini} "
+                "to alembic.ini"
+            )
+        return ini.resolve().parent, "alembic.ini"
+    toml = Path(config.toml_file_name) if config.toml_file_name else None
+    if toml is not None and toml.is_file() and "[tool.alembic]" in toml.read_text("utf-8"):
+        return toml.resolve().parent, "pyproject.toml"
+    raise CommandError(
+        "add-tests: no alembic configuration here (alembic.ini, or pyproject.toml with "
+        "[tool.alembic]): run it where that is, or give -c path/to/alembic.ini"
+    )
+
+
+def migrations_folder(config: Config, home: Path) -> Path:
+    """The script location: where env.py and versions/ are."""
+    location = config.get_main_option("script_location")
+    if not location:
+        if (home / "env.py").is_file():  # Flask-Migrate's alembic.ini, in migrations/
+            raise CommandError(
+                "add-tests: alembic.ini has no script_location (Flask-Migrate sets it "
+                "itself): add `script_location = %(here)s` under [alembic] so that the "
+                "tests, and plain alembic, find the revisions"
+            )
+        raise CommandError("add-tests: the alembic configuration has no script_location")
+    folder = Path(location) if os.path.isabs(location) else home / location
+    if not (folder / "env.py").is_file():
+        raise CommandError(f"add-tests: no env.py in {folder}, the script_location")
+    return folder
+
+
+def database_kind(config: Config) -> str:
+    """postgresql, mysql or sqlite: from sqlalchemy.url, else $DATABASE_URL."""
+    for raw in (config.get_main_option("sqlalchemy.url"), os.environ.get("DATABASE_URL")):
+        try:
+            backend = make_url(raw).get_backend_name() if raw else ""
+        except Exception:  # a placeholder such as driver://user:pass@localhost/dbname
+            continue
+        backend = "mysql" if backend == "mariadb" else backend
+        if backend in DATABASES:
+            return backend
+    raise CommandError(
+        "add-tests: sqlalchemy.url and $DATABASE_URL name no database the tests know: "
+        "give --database postgresql, mysql or sqlite"
+    )
+
+
+def application_package(config: Config, migrations: Path) -> str:
+    """The top package of the models: from target_metadata in the configuration (the
+    migration environment's `package.models:metadata`), else from env.py's imports."""
+    option = config.get_main_option("target_metadata") or ""
+    first = option.replace(",", " ").split()
+    if first:
+        return first[0].split(":")[0].split(".")[0]
+    return env_py_package(migrations / "env.py")
+
+
+def env_py_package(env_py: Path) -> str:
+    """The package env.py imports the names of its `target_metadata = ...` from, if any."""
+    tree = ast.parse(env_py.read_text(encoding="utf-8"))
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "target_metadata"
+            for target in node.targets
+        ):
+            used |= {name.id for name in ast.walk(node.value) if isinstance(name, ast.Name)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            bound = {alias.asname or alias.name for alias in node.names}
+            modules = [node.module] if bound & used else []
+        elif isinstance(node, ast.Import):
+            modules = [a.name for a in node.names if (a.asname or a.name.split(".")[0]) in used]
+        else:
+            continue
+        for module in modules:
+            top = module.split(".")[0]
+            if top not in NOT_THE_APPLICATION and top not in sys.stdlib_module_names:
+                return top
+    return ""
+
+
+def template_root() -> Path:
+    """The cookiecutter template: the wheel's copy, else the checkout's."""
+    packaged = PACKAGE_DIR / "project_template"
+    return packaged if (packaged / "cookiecutter.json").is_file() else CHECKOUT_ROOT
+
+
+def tests_template(root: Path) -> Path:
+    return root / "{{cookiecutter.project_slug}}" / TESTS_FOLDER
+
+
+def rendered_tests(kind: str, package: str, config_format: str) -> dict[str, str]:
+    """The tests/ files that apply to this repository, by name, rendered as cookiecutter
+    renders them for a generated project with these answers."""
+    try:
+        from cookiecutter.environment import StrictEnvironment
+        from cookiecutter.generate import generate_context
+        from cookiecutter.prompt import prompt_for_config
+    except ImportError:
+        raise CommandError(
+            "add-tests renders the tests with cookiecutter: pip install 'cookiecutter>=2.6,<3'"
+        ) from None
+    root = template_root()
+    answers = {
+        "project_name": "tests",
+        "package_name": package,
+        "database": kind,
+        "config_format": config_format,
+        "example_models": False,
+        "ci_workflow": False,
+    }
+    context = generate_context(str(root / "cookiecutter.json"), extra_context=answers)
+    context["cookiecutter"] = prompt_for_config(context, no_input=True)
+    options = context["cookiecutter"].get("_jinja2_env_vars", {})
+    environment = StrictEnvironment(context=context, keep_trailing_newline=True, **options)
+    files = {}
+    for source in sorted(tests_template(root).iterdir()):
+        if not source.is_file() or source.suffix == ".pyc":
+            continue
+        name = environment.from_string(source.name).render(**context)
+        if name:  # a conditional name that renders empty: not for this repository
+            text = source.read_text(encoding="utf-8")
+            files[name] = environment.from_string(text).render(**context)
+    return files
+
+
+def dependencies(kind: str) -> list[str]:
+    """What the tests import beyond alembic and SQLAlchemy: pytest, and the drivers."""
+    cookiecutter_json = template_root() / "cookiecutter.json"
+    databases = json.loads(cookiecutter_json.read_text("utf-8"))["_databases"]
+    squawk = [SQUAWK] if kind == "postgresql" else []
+    return [*TEST_DEPENDENCIES, *squawk, *databases[kind]["packages"]]
+
+
+def shown(path: Path, home: Path) -> str:
+    """A path as the user knows it: relative to the configuration's folder if inside it."""
+    try:
+        return path.resolve().relative_to(home).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def report(home: Path, migrations: Path, kind: str, package: str, written: int) -> None:
+    """What was written, what to install, how to run it, and what the repository lacks."""
+    say = print  # not config.print_stdout: -q must not hide what to install
+    where = shown(migrations, home)
+    say(f"add-tests: wrote {written} files to {home / TESTS_FOLDER}, for {where}/ on {kind}")
+    packages = " ".join(f"'{name}'" for name in dependencies(kind))
+    say(f"Add the tests' dependencies: pip install {packages}")
+    server = "" if kind == "sqlite" else "TEST_DATABASE_URL=<a server to create databases on> "
+    say(f"Run them: {server}pytest {TESTS_FOLDER}")
+    if not package:
+        say(
+            "Note: no application package found; give --package NAME to check that no "
+            "revision imports it"
+        )
+    if "DATABASE_URL" not in (migrations / "env.py").read_text(encoding="utf-8"):
+        say(
+            f"Note: {where}/env.py connects to sqlalchemy.url alone; the tests give it each "
+            f"test database as $DATABASE_URL. Add to env.py:\n{URL_FROM_ENVIRONMENT}"
+        )
