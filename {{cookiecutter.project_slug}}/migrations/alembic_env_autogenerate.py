@@ -12,6 +12,7 @@ import fnmatch
 import functools
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.util import CommandError
 from alembic_env_config import Settings, option_list
+from alembic_env_flask import flask_metadata
 from sqlalchemy.engine import Connection
 
 log = logging.getLogger("alembic.env")
@@ -67,16 +69,20 @@ def import_submodules(package: ModuleType) -> None:
 
 def load_target_metadata(settings: Settings) -> sa.MetaData | list[sa.MetaData]:
     """The models' MetaData named by target_metadata ("package.module:attribute"), or a
-    list of them where it names several (models in more than one package)."""
+    list of them where it names several (models in more than one package). Under
+    Flask-Migrate the app's models, unless ALEMBIC_TARGET_METADATA names others."""
     raw = settings.option("target_metadata", "ALEMBIC_TARGET_METADATA")
     specs = option_list(raw)
-    if not specs:
+    from_app = None if os.environ.get("ALEMBIC_TARGET_METADATA") else flask_metadata()
+    if not specs and from_app is None:
         raise CommandError(
             "target_metadata is not set: add target_metadata = yourpackage.models:metadata "
             "to alembic's config (or set ALEMBIC_TARGET_METADATA)"
         )
     for module_name in settings.names("models_modules"):
         import_models(module_name, "models_modules")
+    if from_app is not None:
+        return from_app
     targets = [metadata_named(spec) for spec in specs]
     for spec in specs:
         package = spec.partition(":")[0]

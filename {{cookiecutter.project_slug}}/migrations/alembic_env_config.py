@@ -22,7 +22,8 @@ from alembic import context
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.util import CommandError
-from sqlalchemy.engine import URL, Connection
+from alembic_env_flask import flask_database_url
+from sqlalchemy.engine import URL, Connection, make_url
 
 log = logging.getLogger("alembic.env")
 
@@ -118,15 +119,18 @@ class Settings:
             raise CommandError(f"lock_retries = {raw!r} is not a whole number") from None
 
     def database_url(self) -> URL:
-        """The URL to migrate: $DATABASE_URL, else sqlalchemy.url, checked before use."""
-        raw = self.option("sqlalchemy.url", "DATABASE_URL")
+        """The URL to migrate: $DATABASE_URL, else the Flask app's under Flask-Migrate, else
+        sqlalchemy.url; checked before use."""
+        from_app = None if os.environ.get("DATABASE_URL") else flask_database_url()
+        raw = from_app or self.option("sqlalchemy.url", "DATABASE_URL")
         if not raw or not str(raw).strip():
             raise CommandError(
                 "no database URL: set DATABASE_URL or sqlalchemy.url in alembic's config"
             )
         source = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "sqlalchemy.url"
+        source = "the Flask app's database URL" if from_app else source
         try:
-            url = sa.make_url(str(raw).strip())
+            url = make_url(str(raw).strip())
             url.get_dialect()
         except sa.exc.NoSuchModuleError:  # a kind of ArgumentError: test it first
             raise CommandError(
@@ -208,7 +212,22 @@ def pool_free_engine(url: URL) -> Any:
         from sqlalchemy.ext.asyncio import create_async_engine
 
         return create_async_engine(url, poolclass=sa.pool.NullPool)
-    return sa.create_engine(url, poolclass=sa.pool.NullPool)
+    # future=True: SQLAlchemy 2.0's behaviour on 1.4 too (Connection.commit(), no
+    # autocommit); 2.x accepts it and has no other.
+    return sa.create_engine(url, poolclass=sa.pool.NullPool, future=True)
+
+
+def future_engine(engine: Any) -> Any:
+    """A caller's engine in SQLAlchemy 2.0's style (Connection.commit(), no autocommit).
+
+    SQLAlchemy 1.4's engines are legacy unless made with future=True (Flask-SQLAlchemy
+    2.x makes them so): a future engine sharing the legacy one's pool stands in for it.
+    """
+    if not sa.__version__.startswith("1.") or getattr(engine, "_is_future", True):
+        return engine
+    from sqlalchemy.future import Engine  # SQLAlchemy 1.4 only
+
+    return Engine._future_facade(engine)
 
 
 def connection_error(url: URL, error: Exception) -> CommandError:
@@ -324,7 +343,7 @@ def run_on_handed_over(handed_over: Any, run: Run) -> None:
     if isinstance(handed_over, Connection):
         run(handed_over, False)
     elif isinstance(handed_over, sa.engine.Engine) or hasattr(handed_over, "sync_engine"):
-        run_on_engine(handed_over, run, made_here=False)
+        run_on_engine(future_engine(handed_over), run, made_here=False)
     elif callable(getattr(handed_over, "connect", None)):
         with handed_over.connect() as connection:
             run(connection, False)

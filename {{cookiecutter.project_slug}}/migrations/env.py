@@ -151,7 +151,7 @@ def run_migrations_online() -> None:
         # only need a migration context, not the real database: an in-memory one will do,
         # without announcing itself as the database.
         logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
-        with sa.create_engine("sqlite://").connect() as connection:
+        with sa.create_engine("sqlite://", future=True).connect() as connection:
             do_run_migrations(connection)
     else:
         run_on_engine(make_engine(settings.database_url()), do_run_migrations, made_here=True)
