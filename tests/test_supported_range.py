@@ -10,10 +10,7 @@ in the very environment the commands get, so it cannot silently test the newest.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,14 +20,10 @@ from .databases import server_url, throwaway_database
 from .projects import ROOT, run
 from .schema import convention_violations, snapshot
 from .test_migrations import ADDED_TO_TARGETS
+from .venvs import built_venv
 
 # pip installs the floors from PyPI once per change of the pins below: ~10 s and the network.
 pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.xdist_group("lowest-venv")]
-
-VENV = ROOT / ".venv-lowest"
-STAMP = VENV / "installed-from.sha256"
-LOCK = ROOT / ".venv-lowest.lock"  # another pytest run in this checkout may build it too
-PYTHON = VENV / "bin" / "python"
 
 # The floor of each pin, as the first release pip can install.
 # - SQLAlchemy 2.0.0 ships cp310 and cp311 wheels; on a Python newer than its wheels pip
@@ -71,11 +64,6 @@ def requirements() -> list[str]:
     return [f"{name}=={version}" for name, version in LOWEST.items()] + ALSO
 
 
-def digest() -> str:
-    """A fingerprint of the pins and this Python: a change means reinstalling."""
-    return hashlib.sha256("\n".join([*requirements(), sys.version]).encode()).hexdigest()
-
-
 def floors(pyproject: Path) -> dict[str, str]:
     """The `>=` floor of each quoted requirement in a pyproject.toml (Jinja or not)."""
     pattern = r'"([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?>=([0-9.]+)'
@@ -85,14 +73,7 @@ def floors(pyproject: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def lowest() -> Path:
     """The python of .venv-lowest/, (re)built when the pins change."""
-    with LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (PYTHON.exists() and STAMP.exists() and STAMP.read_text() == digest()):
-            run(ROOT, sys.executable, "-m", "venv", "--clear", "--without-pip", str(VENV))
-            pip = [sys.executable, "-m", "pip", "--python", str(PYTHON), "install", "--quiet"]
-            run(ROOT, *pip, "--disable-pip-version-check", *requirements())
-            STAMP.write_text(digest())
-    return PYTHON
+    return built_venv(".venv-lowest", requirements())
 
 
 def assert_lowest(python: Path, project: Path) -> None:

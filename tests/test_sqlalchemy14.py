@@ -1,0 +1,197 @@
+"""The drop-in runs on SQLAlchemy 1.4, where many existing repositories live (issue 13).
+
+The package allows SQLAlchemy 1.4 (alembic's own floor), so installing it must not move
+a project's SQLAlchemy; and the migration environment, dropped into a stock `alembic init`
+project of 1.4-style models (tests/examples/sqlalchemy14-shop), must do with SQLAlchemy
+1.4.54 and alembic 1.16.5 (.venv-sqla14/, see tests/venvs.py) what it does on 2.x:
+autogenerate, upgrade, check, a data revision with backfill(), --sql, downgrade.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from .databases import throwaway_database
+from .projects import EXAMPLES, MIGRATIONS, ROOT, run
+from .test_drop_in import DROP_IN_FILES, configure, drop_in, revision_ids
+from .venvs import SQLALCHEMY14, for_sqlalchemy14, sqlalchemy14_venv, versions
+
+# pip installs from PyPI once per change of the pins: seconds and the network.
+pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.xdist_group("sqla14-venv")]
+
+SHOP = EXAMPLES / "sqlalchemy14-shop"
+TEMPLATES = sorted(path.name for path in MIGRATIONS.glob("*.mako"))
+OLD = "@old.example"
+
+# Appended to shop/models.py: a new table, and a new column on an existing one.
+REFUNDS = """
+
+Customer.phone = sa.Column(sa.String(30), nullable=True)
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    order_id = sa.Column(sa.ForeignKey("orders.id"), nullable=False, index=True)
+    amount = sa.Column(sa.Numeric(10, 2), nullable=False, server_default="0")
+"""
+
+# The data revision's body, written where data.py.mako leaves its TODOs.
+DEACTIVATE = f'''customers = sa.table(
+    "customers",
+    sa.column("id", sa.Integer),
+    sa.column("email", sa.String),
+    sa.column("active", sa.Boolean),
+)
+old_domain = customers.c.email.like("%{OLD}")
+
+
+def upgrade() -> None:
+    """Customers of the old domain are inactive."""
+    backfill(customers, values={{"active": False}}, where=old_domain, batch_size=2)
+
+
+def downgrade() -> None:
+    """They are active again."""
+    backfill(customers, values={{"active": True}}, where=old_domain, batch_size=2)
+'''
+
+
+@pytest.fixture(scope="session")
+def sqla14() -> Path:
+    """The python of .venv-sqla14/."""
+    return sqlalchemy14_venv()
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package's wheel, built from this checkout."""
+    dist = tmp_path_factory.mktemp("dist")
+    run(ROOT, sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT))
+    (built,) = dist.glob("alembic_template-*.whl")
+    return built
+
+
+def sqlalchemy_after_installing(wheel: Path, directory: Path, *also: str) -> str:
+    """Install the wheel (and ALSO) into a venv holding SQLAlchemy 1.4.54; its version after."""
+    venv = directory / "venv"
+    run(directory, sys.executable, "-m", "venv", "--without-pip", str(venv))
+    python = str(venv / "bin" / "python")
+    pip = [sys.executable, "-m", "pip", "--python", python, "install", "--quiet"]
+    pip.append("--disable-pip-version-check")
+    run(directory, *pip, f"SQLAlchemy=={SQLALCHEMY14['SQLAlchemy']}")
+    run(directory, *pip, str(wheel), *also)
+    assert run(directory, python, "-m", "alembic_template", "path").stdout.strip()
+    return run(directory, python, "-c", IMPORTED_VERSION).stdout.strip()
+
+
+IMPORTED_VERSION = "import sqlalchemy; print(sqlalchemy.__version__)"
+
+
+def test_installing_with_sqlalchemy_below_2_keeps_sqlalchemy_14(wheel, tmp_path):
+    # The README's command for a project on SQLAlchemy 1.4: pip then takes alembic 1.19,
+    # the last release that runs on 1.4.
+    assert sqlalchemy_after_installing(wheel, tmp_path, "SQLAlchemy<2") == "1.4.54"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pip takes the newest alembic, and alembic 1.20 requires SQLAlchemy>=2.0: "
+    "the package cannot say 'alembic<1.20 where SQLAlchemy is 1.4' (the README's command "
+    "adds SQLAlchemy<2)",
+)
+def test_installing_the_package_alone_keeps_sqlalchemy_14(wheel, tmp_path):
+    assert sqlalchemy_after_installing(wheel, tmp_path) == "1.4.54"
+
+
+def shop_project(python: Path, directory: Path) -> Path:
+    """A stock `alembic init` project around the shop, with our env.py dropped in."""
+    project = directory / "shop-project"
+    project.mkdir()
+    run(project, str(python), "-m", "alembic", "init", "migrations")
+    shutil.copytree(SHOP / "shop", project / "shop")
+    drop_in(project, [*DROP_IN_FILES, *TEMPLATES])
+    configure(project, "ini")
+    ini = project / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace("[alembic]\n", "[alembic]\nrevision_environment = true\n", 1)
+    )
+    return project
+
+
+def revision_files(project: Path) -> set[Path]:
+    return set((project / "migrations" / "versions").glob("*.py"))
+
+
+def table_names(url: sa.engine.URL) -> set[str]:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def execute(url: sa.engine.URL, statement: str) -> list:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(sa.text(statement))
+            return result.all() if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "mysql"])
+def test_the_drop_in_on_sqlalchemy_14(sqla14, tmp_path, kind):
+    project = shop_project(sqla14, tmp_path)
+    assert versions(sqla14, project) == (SQLALCHEMY14["alembic"], SQLALCHEMY14["SQLAlchemy"])
+    with throwaway_database(kind, tmp_path) as url:
+
+        def alembic(*args: str) -> str:
+            command = [str(sqla14), "-m", "alembic", *args]
+            return run(project, *command, url=for_sqlalchemy14(url)).stdout
+
+        # Autogenerate from nothing, on the database it will run on.
+        alembic("revision", "--autogenerate", "-m", "create shop")
+        (first,) = revision_files(project)
+        alembic("upgrade", "head")
+        assert {"customers", "orders", "order_lines"} <= table_names(url)
+        assert "No new upgrade operations detected" in alembic("check")
+
+        # A data revision from data.py.mako, with backfill() in batches.
+        emails = [f"c{n}{OLD if n % 2 else '@new.example'}" for n in range(7)]
+        values = ", ".join(f"('{email}')" for email in emails)
+        execute(url, f"INSERT INTO customers (email) VALUES {values}")
+        alembic("-x", "template=data", "revision", "-m", "deactivate old customers")
+        (data,) = revision_files(project) - {first}
+        text = data.read_text()
+        assert "from alembic_env_backfill import backfill" in text
+        data.write_text(text[: text.index("\n# TODO")] + "\n" + DEACTIVATE)
+        alembic("upgrade", "head")
+        active = "SELECT email FROM customers WHERE active ORDER BY email"
+        assert [row[0] for row in execute(url, active)] == sorted(
+            e for e in emails if not e.endswith(OLD)
+        )
+        sql = alembic("upgrade", f"{revision_ids(first)[0]}:head", "--sql")
+        assert "UPDATE customers SET active" in sql and OLD in sql, sql
+        alembic("downgrade", "-1")
+        assert len(execute(url, active)) == len(emails)
+
+        # An autogenerate round trip: a new table, and a new column on an existing one.
+        alembic("upgrade", "head")
+        models = project / "shop" / "models.py"
+        models.write_text(models.read_text() + REFUNDS)
+        alembic("revision", "--autogenerate", "-m", "refunds")
+        alembic("upgrade", "head")
+        assert "refunds" in table_names(url)
+        assert "No new upgrade operations detected" in alembic("check")
+        alembic("downgrade", "base")
+        assert table_names(url) <= {"alembic_version", "alembic_revision_checksums"}
+        alembic("upgrade", "head")
+        assert "No new upgrade operations detected" in alembic("check")
