@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -14,8 +15,12 @@ import pytest
 import sqlalchemy as sa
 
 from .databases import throwaway_database
-from .projects import add_example, alembic
+from .projects import MIGRATIONS, add_example, alembic
 from .schema import snapshot
+
+sys.path.insert(0, str(MIGRATIONS))
+from alembic_env_config import DEFAULT_LOCK_RETRIES
+from alembic_env_locks import BACKOFF_CAP_S, BACKOFF_FIRST_S, backoff_seconds
 
 EXAMPLE_HEAD = "0002b8c4d2e9"
 
@@ -147,27 +152,48 @@ def test_lock_timeout_bounds_how_long_writers_wait(project_copy, tmp_path, kind)
         assert max(waits) > 4, "without a lock timeout the writer waits the blocker out"
 
 
+# env.py's log line for each retry: "...; trying again in 0.4 s (2 of 11)".
+RETRY_LINE = re.compile(r"Lock timeout \((.+?)\); trying again in ([\d.]+) s \((\d+) of (\d+)\)")
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
 @pytest.mark.slow
-@pytest.mark.postgresql
-def test_a_revision_is_retried_until_the_lock_is_free(project_copy, tmp_path):
+def test_a_revision_is_retried_with_backoff_until_the_lock_is_free(project_copy, tmp_path, kind):
     project = project_copy("default")
     add_example(project, "nickname-column")
-    with throwaway_database("postgresql", tmp_path) as url:
+    with throwaway_database(kind, tmp_path) as url:
         alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
-        retrying = {"ALEMBIC_LOCK_TIMEOUT": "1s", "ALEMBIC_LOCK_RETRIES": "3"}
         release = threading.Event()
         with long_transaction(url, 60, release):
-            migration, results = in_background(
-                alembic, project, "upgrade", "head", url=url, extra_env=retrying
-            )
+            # The defaults: lock_timeout 500ms (1 s on MySQL), lock_retries 10.
+            migration, results = in_background(alembic, project, "upgrade", "head", url=url)
             wait_until_ddl_queues(url)
-            time.sleep(3)  # well past the 1 s lock timeout, even on a loaded machine
+            time.sleep(3)  # the blocker's transaction ends ~3 s after the first try queued
             release.set()
             migration.join()
         (result,) = results
-        assert "Lock timeout (ALTER TABLE users ADD COLUMN nickname" in result.stderr
-        assert "trying again in 1 s (2 of 4)" in result.stderr
+        retries = RETRY_LINE.findall(result.stderr)
+        # Tries start at most 0.5 s + the first wait (<= 0.5 s) apart: two fall in the 3 s.
+        assert len(retries) >= 2, result.stderr
+        assert [int(number) for _, _, number, _ in retries] == list(range(2, len(retries) + 2))
+        for failed_tries, (statement, wait, _, tries) in enumerate(retries, start=1):
+            assert statement.startswith("ALTER TABLE users ADD COLUMN nickname")
+            assert tries == "11"
+            ceiling = min(BACKOFF_CAP_S, BACKOFF_FIRST_S * 2 ** (failed_tries - 1))
+            assert ceiling / 2 - 0.05 <= float(wait) <= ceiling + 0.05, (failed_tries, wait)
         assert "aaaa00000001 (head)" in alembic(project, "current", url=url).stdout
+
+
+def test_retry_waits_double_up_to_a_cap_with_jitter():
+    ceilings = [min(BACKOFF_CAP_S, BACKOFF_FIRST_S * 2 ** (n - 1)) for n in range(1, 11)]
+    assert ceilings == [0.5, 1, 2, 4, 5, 5, 5, 5, 5, 5]  # as the READMEs say
+    for failed_tries, ceiling in enumerate(ceilings, start=1):
+        waits = [backoff_seconds(failed_tries) for _ in range(200)]
+        assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
+        assert len(set(waits)) > 100, "no jitter: retrying migrators would come back in step"
+    # The READMEs: 19 to 38 s of waits over the default 10 retries.
+    assert (round(sum(ceilings) / 2), round(sum(ceilings))) == (19, 38)
+    assert len(ceilings) == DEFAULT_LOCK_RETRIES
 
 
 @pytest.mark.parametrize("kind", ["postgresql", "mysql"])
@@ -296,7 +322,7 @@ def test_offline_sql_bounds_its_lock_waits_first(bake):
         "--sql",
         extra_env={"DATABASE_URL": "postgresql+psycopg://x@localhost/x"},
     ).stdout
-    assert sql.lstrip().startswith("SET lock_timeout = 3000;\n\nSET statement_timeout = 600000;")
+    assert sql.lstrip().startswith("SET lock_timeout = 500;\n\nSET statement_timeout = 600000;")
 
 
 def test_a_check_constraint_is_added_to_a_table_with_rows(project_copy, database_url):

@@ -30,12 +30,13 @@ log = logging.getLogger("alembic.env")
 # Defaults for a busy service: a DDL statement queued behind a long transaction blocks
 # every later query on its table, so it must give up soon and try again later.
 TIMEOUT_DEFAULTS = {
-    "lock_timeout": "3s",
+    "lock_timeout": "500ms",
     "statement_timeout": "10min",
     "index_statement_timeout": "2h",
     "migration_lock_timeout": "10min",
 }
-DEFAULT_LOCK_RETRIES = 3
+# 11 tries, 19 to 38 s of waits between them in all (alembic_env_locks.backoff_seconds()).
+DEFAULT_LOCK_RETRIES = 10
 DURATION_UNITS = {"ms": 0.001, "s": 1, "min": 60, "h": 3600}
 
 # env.py's do_run_migrations(connection, own_connection): own_connection is False for a
@@ -48,6 +49,10 @@ FALLBACK_DRIVERS = {"postgresql": ("psycopg",), "mysql": ("pymysql",), "mariadb"
 # What a connect can fail with: the server's refusal, the network, a password the driver
 # cannot encode (PyMySQL sends passwords as latin-1).
 CONNECT_ERRORS = (sa.exc.DBAPIError, OSError, UnicodeError)
+# A refused connect's text when a connection limit is reached (PostgreSQL through psycopg).
+TOO_MANY_CONNECTIONS = re.compile(
+    r"too many (clients|connections)|remaining connection slots are reserved", re.IGNORECASE
+)
 # What a migration's connection raises once it has gone away (terminated, killed, closed),
 # and what code using it afterwards raises: each ends in one line (migration_failure).
 MIGRATION_ERRORS = (sa.exc.DBAPIError, sa.exc.PendingRollbackError, sa.exc.ResourceClosedError)
@@ -242,7 +247,24 @@ def connection_error(url: URL, error: Exception) -> CommandError:
             else f"{url.get_driver_name()} cannot encode a part of the URL as {error.encoding}"
         )
         return CommandError(f"cannot connect to {redacted(url)}: {reason}")
+    if is_too_many_connections(error):
+        reason = first_line(url, error).removeprefix("(").removesuffix(")")  # PyMySQL's (n, '')
+        return CommandError(
+            f"cannot connect to {redacted(url)}: the database refused a connection: too many "
+            f"clients ({reason}); lower the number of concurrent migrators, or raise "
+            "max_connections (or the user's connection limit)"
+        )
     return CommandError(f"cannot connect to {redacted(url)}: {first_line(url, error)}")
+
+
+def is_too_many_connections(error: Exception) -> bool:
+    """The server's connection limit, its user's or its database's (PostgreSQL 53300;
+    MySQL 1040, 1203, 1226); psycopg gives no code for a refused connect, only the text."""
+    original = getattr(error, "orig", None) or error
+    args = getattr(original, "args", None) or (None,)
+    if getattr(original, "sqlstate", None) == "53300" or args[0] in (1040, 1203, 1226):
+        return True
+    return bool(TOO_MANY_CONNECTIONS.search(str(original)))
 
 
 def first_line(url: URL, error: BaseException) -> str:

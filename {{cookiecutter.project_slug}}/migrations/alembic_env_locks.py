@@ -11,11 +11,13 @@ alembic_env_safe_ddl.py set their sessions' timeouts with timeout_statements().
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import context
@@ -33,6 +35,13 @@ MIGRATING_COMMANDS = {"upgrade", "downgrade", "stamp", None}
 BOOKKEEPING = ("ALEMBIC_VERSION", "ALEMBIC_REVISION_CHECKSUMS", "ALEMBIC_BACKFILL_PROGRESS")
 # MySQL's lock timeouts: metadata locks bound DDL, InnoDB row locks bound UPDATEs.
 MYSQL_LOCK_TIMEOUTS = {"tables": "lock_wait_timeout", "rows": "innodb_lock_wait_timeout"}
+# The waits between tries of a revision that timed out on a lock (backoff_seconds()).
+BACKOFF_FIRST_S = 0.5
+BACKOFF_CAP_S = 5.0
+# How often a waiting migrator asks for the migration lock.
+LOCK_POLL_S = 0.5
+
+T = TypeVar("T")
 
 
 def timeout_statements(
@@ -211,6 +220,17 @@ class ChangesSinceRevision:
         return not self.applied()
 
 
+def backoff_seconds(failed_tries: int) -> float:
+    """The wait after a revision's n-th lock timeout: doubling, capped, with jitter.
+
+    The ceiling doubles from BACKOFF_FIRST_S up to BACKOFF_CAP_S; a random part of up to
+    half of it is taken off, so that migrators retrying against the same busy table do not
+    come back in step. Between tries the table's writers run freely.
+    """
+    ceiling = min(BACKOFF_CAP_S, BACKOFF_FIRST_S * 2 ** (failed_tries - 1))
+    return ceiling * random.uniform(0.5, 1.0)
+
+
 def run_with_retries(connection: Connection, changes: ChangesSinceRevision, retries: int) -> None:
     """Run the migrations; try again, with backoff, when a revision times out on a lock."""
     tries = retries + 1
@@ -224,9 +244,9 @@ def run_with_retries(connection: Connection, changes: ChangesSinceRevision, retr
                 raise  # the connection is gone: run_on_engine says so in one line
             if attempt == tries or not is_lock_timeout(error) or not changes.retry_is_safe():
                 raise migration_error(connection, error, attempt, changes) from None
-            wait = 2 ** (attempt - 1)
+            wait = backoff_seconds(attempt)
             log.warning(
-                "Lock timeout (%s); trying again in %d s (%d of %d)",
+                "Lock timeout (%s); trying again in %.1f s (%d of %d)",
                 " ".join((error.statement or "").split())[:80],
                 wait,
                 attempt + 1,
@@ -235,24 +255,25 @@ def run_with_retries(connection: Connection, changes: ChangesSinceRevision, retr
             time.sleep(wait)
 
 
-def lock_owner(lock_connection: Connection, lock_name: str) -> str:
+def lock_owner(connection: Connection, lock_name: str) -> str:
     """Describe the session holding the migration lock, for the waiting message."""
-    if lock_connection.dialect.name == "postgresql":
-        row = lock_connection.execute(
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(
             sa.text(
                 "SELECT a.pid, a.application_name, a.client_addr, now() - a.backend_start AS age "
                 "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted "
-                "AND l.locktype = 'advisory' AND l.classid = 0 AND l.objid = :key "
+                "AND l.locktype = 'advisory' AND l.classid::bigint = :classid "
+                "AND l.objid::bigint = :objid "
                 "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
-            {"key": ADVISORY_LOCK_KEY},
+            {"classid": advisory_key(lock_name) >> 32 & 0xFFFFFFFF, "objid": ADVISORY_LOCK_KEY},
         ).first()
         return (
             f"pid {row.pid} ({row.application_name or 'no name'}, {row.client_addr or 'local'})"
             if row
             else "?"
         )
-    row = lock_connection.execute(
+    row = connection.execute(
         sa.text(
             "SELECT id, user, host, time FROM information_schema.processlist "
             "WHERE id = IS_USED_LOCK(:name)"
@@ -262,54 +283,90 @@ def lock_owner(lock_connection: Connection, lock_name: str) -> str:
     return f"connection {row.id} ({row.user}@{row.host}, {row.time} s)" if row else "?"
 
 
-def try_lock(lock_connection: Connection, lock_name: str) -> bool:
-    """One attempt at the migration lock; never blocks (see migration_lock)."""
-    if lock_connection.dialect.name == "postgresql":
+def advisory_key(lock_name: str) -> int:
+    """PostgreSQL's advisory lock key for a lock name: ADVISORY_LOCK_KEY, with a version
+    table schema's CRC in the upper half (a signed bigint, as PostgreSQL takes it)."""
+    schema = lock_name.partition(".")[2]
+    key = (zlib.crc32(schema.encode()) if schema else 0) << 32 | ADVISORY_LOCK_KEY
+    return key - (1 << 64) if key >= 1 << 63 else key
+
+
+def try_lock(connection: Connection, lock_name: str) -> bool:
+    """One attempt at the migration lock; never blocks for long (see migration_lock)."""
+    if connection.dialect.name == "postgresql":
         query = sa.text("SELECT pg_try_advisory_lock(:key)")
-        return bool(lock_connection.execute(query, {"key": ADVISORY_LOCK_KEY}).scalar())
+        return bool(connection.execute(query, {"key": advisory_key(lock_name)}).scalar())
     query = sa.text("SELECT GET_LOCK(:name, 1)")
-    return lock_connection.execute(query, {"name": lock_name}).scalar() == 1
+    return connection.execute(query, {"name": lock_name}).scalar() == 1
+
+
+def in_a_transaction_of_its_own(connection: Connection, read: Callable[..., T], *args: Any) -> T:
+    """Run one short read and commit, so that a waiting migrator is idle in between.
+
+    An open transaction, even an idle one, would hold up a CREATE INDEX CONCURRENTLY of
+    the migrator holding the lock.
+    """
+    with connection.begin():
+        return read(connection, *args)
+
+
+def wait_for_lock(connection: Connection, lock_name: str, timeout: float) -> None:
+    """Poll for the migration lock until it is ours, saying whom we wait for."""
+    deadline = time.monotonic() + timeout
+    announced = 0.0
+    while not in_a_transaction_of_its_own(connection, try_lock, lock_name):
+        now = time.monotonic()
+        if now > deadline:
+            owner = in_a_transaction_of_its_own(connection, lock_owner, lock_name)
+            raise CommandError(
+                f"another migration still holds the migration lock ({owner}); wait for it "
+                "to finish, or raise migration_lock_timeout"
+            )
+        if now - announced > 10:
+            owner = in_a_transaction_of_its_own(connection, lock_owner, lock_name)
+            log.info("Waiting for the migration lock, held by %s", owner)
+            announced = now
+        time.sleep(LOCK_POLL_S)
+
+
+def release_lock(connection: Connection, lock_name: str) -> None:
+    """Give the migration lock back; a connection that is gone took it with it."""
+    unlock = (
+        "SELECT pg_advisory_unlock(:key)"
+        if connection.dialect.name == "postgresql"
+        else "SELECT RELEASE_LOCK(:name)"
+    )
+    with suppress(sa.exc.SQLAlchemyError):
+        if connection.in_transaction():  # what a failed revision left: it is over
+            connection.rollback()
+        with connection.begin():
+            key = advisory_key(lock_name)
+            connection.execute(sa.text(unlock), {"key": key, "name": lock_name})
 
 
 @contextmanager
 def migration_lock(connection: Connection, command: str | None, timeout: float) -> Iterator[None]:
     """One migrator at a time: app instances often all run `upgrade head` at start-up.
 
-    PostgreSQL: a session advisory lock, polled with pg_try_advisory_lock on a connection
-    of its own in autocommit (a blocking pg_advisory_lock deadlocks or hangs against
-    CREATE INDEX CONCURRENTLY). MySQL: GET_LOCK. SQLite has one writer anyway.
+    The lock is the session's, taken on the migration's own connection: a migrator, waiting
+    or migrating, holds that one connection, so a deploy of many instances does not run
+    the server out of connections. PostgreSQL: a session advisory lock, polled with
+    pg_try_advisory_lock (a blocking pg_advisory_lock deadlocks or hangs against CREATE
+    INDEX CONCURRENTLY); it outlives commits and rollbacks, so revisions, their retries
+    and their autocommit blocks run with it held. MySQL: GET_LOCK, also the session's.
+    SQLite has one writer anyway.
     """
     dialect = connection.dialect.name
     if dialect not in ("postgresql", "mysql", "mariadb") or command not in MIGRATING_COMMANDS:
         yield
         return
-    lock_name = f"alembic:{connection.engine.url.database}"[:64]
-    deadline = time.monotonic() + timeout
-    autocommit = connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    with autocommit as lock_connection:
-        announced = 0.0
-        while not try_lock(lock_connection, lock_name):
-            now = time.monotonic()
-            owner = lock_owner(lock_connection, lock_name)
-            if now > deadline:
-                raise CommandError(
-                    f"another migration still holds the migration lock ({owner}); wait for it "
-                    "to finish, or raise migration_lock_timeout"
-                )
-            if now - announced > 10:
-                log.info("Waiting for the migration lock, held by %s", owner)
-                announced = now
-            time.sleep(0.5)
-        try:
-            yield
-        finally:
-            unlock = (
-                "SELECT pg_advisory_unlock(:key)"
-                if dialect == "postgresql"
-                else "SELECT RELEASE_LOCK(:name)"
-            )
-            # A connection that is gone took the session's lock with it.
-            with suppress(sa.exc.SQLAlchemyError):
-                lock_connection.execute(
-                    sa.text(unlock), {"key": ADVISORY_LOCK_KEY, "name": lock_name}
-                )
+    # One lock per version table: a tenant's (alembic_env_tenants.py) is its own.
+    schema = context.get_context().opts.get("version_table_schema")
+    lock_name = f"alembic:{connection.engine.url.database}{f'.{schema}' if schema else ''}"[:64]
+    if connection.in_transaction():  # the session's settings: polls run one by one
+        connection.commit()
+    wait_for_lock(connection, lock_name, timeout)
+    try:
+        yield
+    finally:
+        release_lock(connection, lock_name)

@@ -11,8 +11,8 @@ environment variables, which win over the config:
     exclude_tables           ALEMBIC_EXCLUDE_TABLES           (none)
     include_schemas          ALEMBIC_INCLUDE_SCHEMAS          false
     compare_server_default   ALEMBIC_COMPARE_SERVER_DEFAULT   true
-    lock_timeout             ALEMBIC_LOCK_TIMEOUT             3s
-    lock_retries             ALEMBIC_LOCK_RETRIES             3
+    lock_timeout             ALEMBIC_LOCK_TIMEOUT             500ms
+    lock_retries             ALEMBIC_LOCK_RETRIES             10
     statement_timeout        ALEMBIC_STATEMENT_TIMEOUT        10min
     index_statement_timeout  ALEMBIC_INDEX_STATEMENT_TIMEOUT  2h
     migration_lock_timeout   ALEMBIC_MIGRATION_LOCK_TIMEOUT   10min
