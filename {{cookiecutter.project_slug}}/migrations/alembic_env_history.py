@@ -83,6 +83,8 @@ TABLE_ARGUMENTS = {
     "create_foreign_key": (1, 2),
     "add_foreign_key": (1, 2),
 }
+# What those calls are made on: alembic's op, SQLAlchemy (sa.table), the safe steps.
+TABLE_RECEIVERS = {"op", "sa", "sqlalchemy", "alembic_env_safe_ddl"}
 TABLE_KEYWORDS = {"table_name", "table", "source_table", "referent_table", "new_table_name"}
 SQL_TABLE = re.compile(
     r"\b(?:table|into|update|from|join|on)\s+(?:if\s+(?:not\s+)?exists\s+)?[`\"\[]?(\w+)",
@@ -259,7 +261,7 @@ def run_revisions(
     config.cmd_opts = argparse.Namespace(cmd=(getattr(command, direction), [], []), x=x)
     config.attributes["connection"] = engine
     try:
-        with EnvironmentContext(config, script, fn=step, as_sql=False):
+        with pointed_at(config, engine.url), EnvironmentContext(config, script, fn=step):
             script.run_env()
     except CommandError as error:
         failed = f"{direction} of the {what} on a fresh database failed: {error}"
@@ -279,6 +281,34 @@ def run_revisions(
             asyncio.run(engine.dispose())
         else:
             engine.dispose()
+
+
+@contextmanager
+def pointed_at(config: Config, url: URL) -> Iterator[None]:
+    """sqlalchemy.url and DATABASE_URL name the scratch database while the history runs.
+
+    Our env.py uses the engine handed over in config.attributes; an env.py that does not
+    would otherwise migrate the configured database instead.
+    """
+    section = config.config_ini_section
+    had = config.file_config.get(section, "sqlalchemy.url", raw=True, fallback=None)
+    environment = os.environ.get("DATABASE_URL")
+    spelled = url.render_as_string(hide_password=False)
+    if not config.file_config.has_section(section):
+        config.file_config.add_section(section)
+    config.file_config.set(section, "sqlalchemy.url", spelled.replace("%", "%%"))
+    os.environ["DATABASE_URL"] = spelled
+    try:
+        yield
+    finally:
+        if had is None:
+            config.file_config.remove_option(section, "sqlalchemy.url")
+        else:
+            config.file_config.set(section, "sqlalchemy.url", had)
+        if environment is None:
+            del os.environ["DATABASE_URL"]
+        else:
+            os.environ["DATABASE_URL"] = environment
 
 
 def is_bookkeeping(name: str) -> bool:
@@ -663,6 +693,9 @@ def tables_touched(scripts: list[Script]) -> set[str]:
 def call_tables(call: ast.Call) -> set[str]:
     """The table names a call gives as string arguments."""
     name = getattr(call.func, "attr", None) or getattr(call.func, "id", None)
+    receiver = getattr(getattr(call.func, "value", None), "id", None)
+    if isinstance(call.func, ast.Attribute) and receiver not in TABLE_RECEIVERS:
+        return set()  # batch_op.add_column("x"): the table is the batch's, "x" a column
     found = [
         call.args[position]
         for position in TABLE_ARGUMENTS.get(str(name), ())
@@ -694,6 +727,10 @@ def rewrite_down_revision(path: Path, new_down: str) -> None:
     lines = text.splitlines(keepends=True)
     start = sum(len(line) for line in lines[: value.lineno - 1]) + value.col_offset
     end = sum(len(line) for line in lines[: value.end_lineno - 1]) + value.end_col_offset
+    # A value in parentheses of its own, ("abc"), goes with them.
+    while text[:start].rstrip().endswith("(") and text[end:].lstrip().startswith(")"):
+        start = len(text[:start].rstrip()) - 1
+        end = len(text) - len(text[end:].lstrip()) + 1
     text = text[:start] + f'"{new_down}"' + text[end:]
     text = re.sub(r"^Revises:.*$", f"Revises: {new_down}", text, count=1, flags=re.MULTILINE)
     path.write_text(text, encoding="utf-8")
