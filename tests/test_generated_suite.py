@@ -11,12 +11,14 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .databases import server_url, throwaway_database
+from .databases import DATABASES, server_url, throwaway_database
+from .long_history import write_history
 from .projects import ASYNC_DRIVERS, OPTION_SETS, add_example, answers, run, url_for_project
 
 BIN = Path(sys.executable).parent
@@ -43,7 +45,12 @@ SUITE_PARAMS = [
 
 
 def pytest_in(
-    project: Path, tmp_path: Path, *args: str, kind: str = "sqlite", option_set: str = "default"
+    project: Path,
+    tmp_path: Path,
+    *args: str,
+    kind: str = "sqlite",
+    option_set: str = "default",
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the project's own test suite; on a server, through the project's own driver."""
     server = "" if kind == "sqlite" else url_for_project(server_url(kind), option_set)
@@ -51,6 +58,7 @@ def pytest_in(
         "TEST_DATABASE_URL": server and server.render_as_string(hide_password=False),
         # The baked project may be shared with other tests: leave nothing behind in it.
         "PYTHONDONTWRITEBYTECODE": "1",
+        **(extra_env or {}),
     }
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "-ra"]
     command.append(f"--basetemp={tmp_path / 'inner-pytest'}")
@@ -126,6 +134,132 @@ def test_a_downgrade_that_forgets_fails_on_its_revision(project_copy, tmp_path, 
     text = output(result)
     assert f"test_stairway[{PREFERENCES}] PASSED" in text
     assert "test_stairway[aaaa00000001] FAILED" in text
+
+
+# --- the per-revision tests walk the history once -------------------------------------------
+
+PER_REVISION = "test_stairway or test_downgrade_leaves_no_trace"
+HISTORY = 30  # revisions written after the two examples (tests/long_history.py)
+OUTCOME = re.compile(
+    r"::(?P<id>test_\w+\[\w+\])\S* (?P<outcome>PASSED|FAILED|SKIPPED|ERROR)"
+    r"|(?P<xdist_outcome>PASSED|FAILED|SKIPPED|ERROR) \S+::(?P<xdist_id>test_\w+\[\w+\])"
+)
+ON_EVERY_DATABASE = ["sqlite", pytest.param("postgresql", marks=slow), "mysql"]
+
+
+def outcomes(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """Each test's outcome by its id, test_stairway[REV], from `pytest -v` with or without -n."""
+    return {
+        match["id"] or match["xdist_id"]: match["outcome"] or match["xdist_outcome"]
+        for match in OUTCOME.finditer(output(result))
+    }
+
+
+def project_for(kind: str) -> str:
+    return "mysql" if kind == "mysql" else "default"
+
+
+@pytest.mark.parametrize("kind", ON_EVERY_DATABASE)
+def test_the_walk_takes_each_revision_up_down_and_up_once(project_copy, tmp_path, kind):
+    """Three migration steps per revision in all: the suite grows with the history, once."""
+    project = project_copy(project_for(kind))
+    add_example(project, "counted-migration-steps")
+    history = write_history(project / "migrations" / "versions", HISTORY, PREFERENCES)
+    revisions = [INITIAL, PREFERENCES, *history]
+    steps = tmp_path / "steps.txt"
+    result = pytest_in(
+        project,
+        tmp_path,
+        *("-p", "tests.step_counter", "-k", PER_REVISION),
+        kind=kind,
+        option_set=project_for(kind),
+        extra_env={"MIGRATION_STEPS_FILE": str(steps)},
+    )
+    assert result.returncode == 0, output(result)
+    expected_tests = {
+        f"{test}[{revision}]" for test in PER_REVISION.split(" or ") for revision in revisions
+    }
+    assert outcomes(result) == dict.fromkeys(expected_tests, "PASSED"), output(result)
+    counted = Counter(steps.read_text().splitlines())
+    expected = Counter()
+    for revision in revisions:
+        expected.update({f"upgrade {revision}": 2, f"downgrade {revision}": 1})
+    assert counted == expected, (
+        f"{counted.total()} migration steps for {len(revisions)} revisions; "
+        f"more than expected: {counted - expected}, fewer: {expected - counted}"
+    )
+
+
+BROKEN = {
+    # upgrades, downgrades leaving the watchlists table behind, then fails to upgrade again
+    "beef00000001": "FAILED",
+    # its downgrade drops a column that does not exist
+    "beef00000002": "FAILED",
+    # a sound revision after them
+    "beef00000003": "PASSED",
+}
+BROKEN_MESSAGES = [
+    "beef00000001 upgrades, downgrades, then fails to upgrade again:",
+    "the downgrade of beef00000001 does not undo its upgrade: left behind",
+    "'table watchlists'",
+    "the downgrade of beef00000002 failed:",
+]
+# In walk order, in walk order on two xdist workers, and each revision selected alone.
+BROKEN_RUNS = [
+    pytest.param(
+        how, kind, id=f"{how}-{kind}", marks=() if (how, kind) == ("in-order", "sqlite") else slow
+    )
+    for how in ("in-order", "xdist", "alone")
+    for kind in ("sqlite", "postgresql", "mysql")
+]
+
+
+@pytest.mark.parametrize(("how", "kind"), BROKEN_RUNS)
+def test_broken_downgrades_fail_on_their_revision_and_the_walk_goes_on(
+    project_copy, tmp_path, how, kind
+):
+    project = project_copy(project_for(kind))
+    add_example(project, "broken-downgrades")
+    if how == "alone":
+        selections = [f"{revision} and ({PER_REVISION})" for revision in BROKEN]
+    else:
+        selections = [PER_REVISION]
+    workers = ("-n", "2") if how == "xdist" else ()
+    found, text = {}, ""
+    for selection in selections:
+        result = pytest_in(
+            project, tmp_path, *workers, "-k", selection, kind=kind, option_set=project_for(kind)
+        )
+        found.update(outcomes(result))
+        text += output(result)
+    for revision, outcome in BROKEN.items():
+        for test in PER_REVISION.split(" or "):
+            assert found.get(f"{test}[{revision}]") == outcome, f"{test}[{revision}]:\n{text}"
+    if how != "alone":  # the revisions before the broken ones pass, each once
+        assert found[f"test_stairway[{PREFERENCES}]"] == "PASSED", text
+        assert len(found) == 2 * (2 + len(BROKEN)), text
+    for message in BROKEN_MESSAGES:
+        assert message in text, f"{message!r} not in the suite's output:\n{text}"
+    assert re.search(r"watchlists\W* already exists", text), text
+
+
+@pytest.mark.parametrize("kind", [pytest.param(kind, marks=slow) for kind in DATABASES])
+def test_a_merged_history_is_walked_through_both_branches(project_copy, tmp_path, kind):
+    project = project_copy(project_for(kind))
+    add_example(project, "merged-branches")
+    options = {"kind": kind, "option_set": project_for(kind)}
+    result = pytest_in(project, tmp_path, "-k", PER_REVISION, **options)
+    assert result.returncode == 0, output(result)
+    found = outcomes(result)
+    assert set(found.values()) == {"PASSED"}, output(result)
+    for revision in ("ba0000000001", "bb0000000001", "bm0000000001", "bz0000000001"):
+        assert found[f"test_stairway[{revision}]"] == "PASSED", output(result)
+        assert found[f"test_downgrade_leaves_no_trace[{revision}]"] == "PASSED", output(result)
+    alone = pytest_in(project, tmp_path, "-k", f"bm0000000001 and ({PER_REVISION})", **options)
+    assert outcomes(alone) == {
+        "test_stairway[bm0000000001]": "PASSED",
+        "test_downgrade_leaves_no_trace[bm0000000001]": "PASSED",
+    }, output(alone)
 
 
 def test_a_second_head_fails(project_copy, tmp_path):

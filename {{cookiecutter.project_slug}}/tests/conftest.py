@@ -2,7 +2,9 @@
 
 `pytest` migrates a new SQLite file. With TEST_DATABASE_URL naming a PostgreSQL or MySQL
 server, each test creates its own database on that server and drops it afterwards; the
-tests of test_rows_survive.py share one, which they walk forward through the history.
+per-revision tests share one per module (per xdist worker), which they walk forward
+through the history: test_stairway and test_downgrade_leaves_no_trace (schema_walk.py),
+test_rows_survive (row_walk.py).
 """
 
 from __future__ import annotations
@@ -20,8 +22,16 @@ from sqlalchemy.engine import URL, Engine
 
 from .data_migration import DataMigration
 from .database import sync_url, throwaway_database
-from .revisions import downgrade_floor, project_config
+from .revisions import downgrade_floor, project_config, revision_scripts
 from .row_walk import RowWalk
+from .schema_walk import SchemaWalk
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Known to pytest with or without pytest-xdist (the project runs with --strict-markers)."""
+    config.addinivalue_line(
+        "markers", "xdist_group(name): under `pytest -n N --dist loadgroup`, one worker runs them"
+    )
 
 
 @pytest.fixture
@@ -57,12 +67,31 @@ def alembic_runner(
 @pytest.fixture(scope="module")
 def row_walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RowWalk]:
     """One database of test_rows_survive.py's own, walked forward one revision per test."""
-    with throwaway_database(tmp_path_factory.mktemp("row-walk")) as url:
+    with walked_database(tmp_path_factory.mktemp("row-walk")) as (runner, engine):
+        yield RowWalk(runner, engine)
+
+
+@pytest.fixture(scope="module")
+def schema_walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchemaWalk]:
+    """The round trip of each revision, taken once on a database walked forward in order."""
+    walk = SchemaWalk(
+        revision_scripts(), lambda: walked_database(tmp_path_factory.mktemp("schema-walk"))
+    )
+    yield walk
+    walk.close()
+
+
+@contextmanager
+def walked_database(directory: Path) -> Iterator[tuple[MigrationContext, Engine]]:
+    """A throwaway database for a walk, pytest-alembic's runner on it, and an engine."""
+    with throwaway_database(directory) as url:
         engine = sa.create_engine(sync_url(url), poolclass=sa.pool.NullPool)
         config = Config(alembic_config=project_config(), minimum_downgrade_revision=None)
-        with migration_runner(config, engine, url) as runner:
-            yield RowWalk(runner, engine)
-        engine.dispose()
+        try:
+            with migration_runner(config, engine, url) as runner:
+                yield runner, engine
+        finally:
+            engine.dispose()
 
 
 @contextmanager

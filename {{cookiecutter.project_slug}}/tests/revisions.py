@@ -41,10 +41,29 @@ def project_config() -> Config:
     return Config(file_=ini if ini.is_file() else None, toml_file=PROJECT / "pyproject.toml")
 
 
+@functools.cache
+def script_directory() -> ScriptDirectory:
+    """migrations/versions/, read once per test session."""
+    return ScriptDirectory.from_config(project_config())
+
+
 def revision_scripts() -> list[Script]:
-    """Every revision of migrations/versions/, oldest first."""
-    scripts = ScriptDirectory.from_config(project_config()).walk_revisions()
-    return list(reversed(list(scripts)))
+    """Every revision of migrations/versions/, oldest first (each after those it revises)."""
+    return list(reversed(list(script_directory().walk_revisions())))
+
+
+def prerequisites(script: Script) -> tuple[str, ...]:
+    """What must be applied before the revision: its down revisions, then its dependencies."""
+    names = [*as_tuple(script.down_revision), *as_tuple(script.dependencies)]
+    # A dependency may be named by a branch label: resolve it to its revision.
+    found = (script_directory().get_revision(name) for name in names)
+    return tuple(dict.fromkeys(revision.revision for revision in found if revision))
+
+
+def as_tuple(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 @functools.cache

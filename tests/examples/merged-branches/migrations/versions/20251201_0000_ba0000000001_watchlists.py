@@ -1,0 +1,23 @@
+"""Create watchlists: one branch off the default preferences.
+
+Revision ID: ba0000000001
+Revises: 0002b8c4d2e9
+
+Written beside bb0000000001 on another branch; bm0000000001 merges the two.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "ba0000000001"
+down_revision: str | tuple[str, ...] | None = "0002b8c4d2e9"
+branch_labels: str | tuple[str, ...] | None = None
+depends_on: str | tuple[str, ...] | None = None
+
+
+def upgrade() -> None:
+    op.create_table("watchlists", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("watchlists")
