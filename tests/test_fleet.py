@@ -9,6 +9,7 @@ already at head.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import threading
 import uuid
@@ -80,6 +81,12 @@ def counting_connections(url: URL, like: str) -> Iterator[list[int]]:
         sampler.join()
 
 
+def output_folder(result) -> Path:
+    """The folder of the failed tenants' output that the fleet's last line names."""
+    (last,) = [line for line in result.stdout.splitlines() if line.startswith("FAILED: ")]
+    return Path(last.split("their output is in ")[1].split(";")[0])
+
+
 def fleet_project(project_copy) -> Path:
     """The default project with its schema revision only: the example data revision's
     backfill() holds a connection of its own while it runs (see the README)."""
@@ -99,7 +106,13 @@ def check_fleet(project: Path, url: URL, tenants_query: str, tenants: list[str],
     with counting_connections(url, like) as samples:
         first = fleet_command(project, url, *args, "upgrade", "head")
     assert first.returncode != 0, first.stdout + first.stderr
-    assert f"1 of {len(tenants)} tenants failed ({failing})" in first.stdout + first.stderr
+    (last,) = [line for line in first.stdout.splitlines() if line.startswith("FAILED: ")]
+    assert f"1 of {len(tenants)} tenants failed ({failing}); their output is in " in last
+    logs = output_folder(first)
+    assert "already exists" in (logs / f"{failing}.log").read_text()
+    shutil.rmtree(logs)
+    assert f"{len(tenants)}/{len(tenants)}" in first.stderr  # the progress bar, at its end
+    assert re.search(r"tenant\s*┃\s*from\s*┃\s*to\s*┃\s*seconds\s*┃\s*result", first.stdout)
     rows = summary_rows(first.stdout)
     assert set(rows) == set(tenants), first.stdout
     assert rows[failing][3].startswith("failed: "), rows[failing]
@@ -115,6 +128,7 @@ def check_fleet(project: Path, url: URL, tenants_query: str, tenants: list[str],
     skipped = [t for t, row in rows.items() if row[3] == "skipped: at target"]
     assert sorted(skipped) == sorted(t for t in tenants if t != failing)
     assert rows[failing][3].startswith("failed: ")
+    shutil.rmtree(output_folder(again))
 
     execute_autocommit(url, f"DROP TABLE {quoted}.users")
     fixed = fleet_command(project, url, *args, "upgrade", "head")

@@ -48,6 +48,8 @@ SYNC_DRIVERS = {"asyncpg": "psycopg", "aiomysql": "pymysql", "asyncmy": "pymysql
 CHUNK = 500
 # A tenant without revisions (no version table, or an empty one), as alembic says it.
 BASE = "base"
+# A tenant whose schema or database does not exist (yet).
+MISSING = "(missing)"
 
 
 @dataclass
@@ -183,29 +185,46 @@ def checked(names: list[str]) -> list[str]:
 
 
 def versions(connection: Any, names: list[str]) -> dict[str, str]:
-    """Each tenant's revisions as "rev1, rev2" (or BASE), with two queries per CHUNK
-    tenants on the fleet's connection."""
-    found: dict[str, list[str]] = {name: [] for name in names}
-    with_table = set()
-    tables = sa.table(
-        "tables", sa.column("table_schema"), sa.column("table_name"), schema="information_schema"
-    )
+    """Each tenant's revisions as "rev1, rev2", BASE, or MISSING (no such schema or
+    database), with three queries per CHUNK tenants on the fleet's connection."""
+    found: dict[str, str] = {}
     for start in range(0, len(names), CHUNK):
         chunk = names[start : start + CHUNK]
-        query = sa.select(tables.c.table_schema).where(
-            tables.c.table_name == "alembic_version", tables.c.table_schema.in_(chunk)
+        schemata = information_schema("schemata", "schema_name")
+        existing = set(in_column(connection, schemata, schemata.c.schema_name, chunk))
+        tables = information_schema("tables", "table_schema", "table_name")
+        versioned = set(
+            in_column(
+                connection, tables, tables.c.table_schema, chunk, table_name="alembic_version"
+            )
         )
-        with_table.update(str(row[0]) for row in connection.execute(query))
+        revisions: dict[str, list[str]] = {name: [] for name in chunk}
         selects = [
             sa.select(sa.literal(name).label("tenant"), version_table(name).c.version_num)
             for name in chunk
-            if name in with_table
+            if name in versioned
         ]
         if selects:
             for tenant, revision in connection.execute(sa.union_all(*selects)):
-                found[tenant].append(revision)
+                revisions[tenant].append(revision)
+        for name in chunk:
+            found[name] = ", ".join(sorted(revisions[name])) or BASE
+            found[name] = found[name] if name in existing else MISSING
     connection.rollback()
-    return {name: ", ".join(sorted(revisions)) or BASE for name, revisions in found.items()}
+    return found
+
+
+def information_schema(name: str, *columns: str) -> sa.TableClause:
+    """A view of information_schema, which PostgreSQL and MySQL both have."""
+    return sa.table(name, *map(sa.column, columns), schema="information_schema")
+
+
+def in_column(
+    connection: Any, view: sa.TableClause, column: Any, names: list[str], **equal: str
+) -> list[str]:
+    """The names among `names` found in a column of an information_schema view."""
+    conditions = [column.in_(names)] + [view.c[key] == value for key, value in equal.items()]
+    return [str(row[0]) for row in connection.execute(sa.select(column).where(*conditions))]
 
 
 def version_table(schema: str) -> sa.TableClause:

@@ -113,7 +113,8 @@ class Tenant:
         """One line for a tenant that does not exist, saying how to create it."""
         assert self.server is not None
         if dialect_name in MYSQL:
-            where = f"no database {self.name} on {redacted(self.server.set(database=None))}"
+            server = self.server._replace(database=None)  # set() cannot unset a part
+            where = f"no database {self.name} on {redacted(server)}"
             create = f"CREATE DATABASE `{self.name}`"
         else:
             where = f"no schema {self.name} in {redacted(self.server)}"

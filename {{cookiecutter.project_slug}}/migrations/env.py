@@ -16,23 +16,29 @@ environment variables, which win over the config:
     statement_timeout        ALEMBIC_STATEMENT_TIMEOUT        10min
     index_statement_timeout  ALEMBIC_INDEX_STATEMENT_TIMEOUT  2h
     migration_lock_timeout   ALEMBIC_MIGRATION_LOCK_TIMEOUT   10min
+    max_replica_lag          ALEMBIC_MAX_REPLICA_LAG          10s
+    replica_urls             ALEMBIC_REPLICA_URLS             (none)
 
 ``alembic -x verbose=true upgrade head`` also logs each SQL statement as it runs, and
 ``alembic -x template=data revision -m "..."`` picks the kind of revision to write
-(schema, data or stairway).
+(schema, data or stairway). ``alembic -x tenant=NAME upgrade head`` runs a command for one
+tenant: a PostgreSQL schema or a MySQL database (``-x create_tenant=true`` creates it).
 
 The policy is in the two context.configure() calls below; the machinery is in the
 alembic_env_*.py modules beside this file, one concern each:
 
     alembic_env_config.py        options, the database URL, the engine, logging
     alembic_env_autogenerate.py  the models' MetaData, and what autogenerate ignores
+    alembic_env_flask.py         under Flask-Migrate: the app's database and models
     alembic_env_compare.py       comparison by meaning: defaults, identity, enum labels
     alembic_env_revisions.py     which template, stairway and safe-addition revisions
     alembic_env_locks.py         timeouts, lock retries, one migrator at a time
     alembic_env_integrity.py     applied revision files may not change or go
     alembic_env_backfill.py      backfill(), for data revisions
+    alembic_env_replicas.py      backfill() waits while a read replica lags behind
     alembic_env_safe_ddl.py      schema changes safe on a busy database, for revisions
     alembic_env_mysql_online.py  MySQL: each ALTER asks to run online, or is refused
+    alembic_env_tenants.py       -x tenant=NAME: a PostgreSQL schema or a MySQL database
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ try:
     )
     from alembic_env_mysql_online import register_online_ddl
     from alembic_env_revisions import chosen_template, revision_planner, template_arguments
+    from alembic_env_tenants import Tenant
 except ModuleNotFoundError as missing:
     if not str(missing.name).startswith("alembic_env_"):
         raise
@@ -82,6 +89,8 @@ except ModuleNotFoundError as missing:
 config = context.config
 settings = Settings(config)
 x_arguments = context.get_x_argument(as_dictionary=True)
+# -x tenant=NAME: a PostgreSQL schema or a MySQL database (alembic_env_tenants.py).
+tenant = Tenant.chosen(x_arguments)
 
 
 def run_migrations_offline() -> None:
@@ -90,7 +99,7 @@ def run_migrations_offline() -> None:
     No connection is made, so nothing is reflected: review the output, then apply it
     with the database's own client.
     """
-    url = settings.database_url()
+    url = tenant.url(settings.database_url())
     context.configure(
         url=url,
         # Values are written into the SQL, for the database's own client to run.
@@ -114,7 +123,10 @@ def run_migrations_offline() -> None:
         # Other schemas only when asked: most applications live in one.
         include_schemas=settings.flag("include_schemas"),
         # Never temporary, system or extension tables (nothing is reflected offline anyway).
-        include_name=name_filter(settings.names("exclude_tables"), connection=None),
+        include_name=name_filter(
+            settings.names("exclude_tables") + tenant.excluded_tables(url.get_backend_name()),
+            connection=None,
+        ),
         # Model objects to leave out: see include_object() below.
         include_object=include_object,
         # Stairways split in three; indexes on existing tables get a revision of their own.
@@ -126,12 +138,16 @@ def run_migrations_offline() -> None:
         # MySQL: each ALTER asks for ALGORITHM=INSTANT or INPLACE, LOCK=NONE, so the server
         # refuses instead of copying the table under a lock, unless the revision allows it.
         mysql_online_ddl=True,
+        # On PostgreSQL a tenant's version table is in its schema.
+        **tenant.configure_options(url.get_backend_name()),
         # Read by the safe steps and backfill() through op.get_context().opts.
         **TIMEOUTS,
         **YOUR_CONFIGURE_OPTIONS,
     )
-    # The reviewed script bounds its lock waits too, for the session that applies it.
-    for statement in session_timeouts(url.get_backend_name()):
+    # The reviewed script selects the tenant and bounds its lock waits, for the session
+    # that applies it.
+    backend = url.get_backend_name()
+    for statement in tenant.statements(backend) + session_timeouts(backend):
         context.execute(statement)
     with context.begin_transaction():
         context.run_migrations()
@@ -145,6 +161,7 @@ def run_migrations_online() -> None:
     """
     handed_over = config.attributes.get("connection")
     if handed_over is not None:
+        tenant.refuse_handed_over()
         run_on_handed_over(handed_over, do_run_migrations)
     elif not settings.needs_database():
         # revision_environment runs env.py for `revision`, `merge` and `history` too; they
@@ -154,7 +171,8 @@ def run_migrations_online() -> None:
         with sa.create_engine("sqlite://", future=True).connect() as connection:
             do_run_migrations(connection)
     else:
-        run_on_engine(make_engine(settings.database_url()), do_run_migrations, made_here=True)
+        engine = tenant.engine(make_engine(tenant.url(settings.database_url())))
+        run_on_engine(engine, do_run_migrations, made_here=True)
 
 
 def do_run_migrations(connection: Connection, own_connection: bool = True) -> None:
@@ -180,12 +198,17 @@ def do_run_migrations(connection: Connection, own_connection: bool = True) -> No
         render_as_batch=connection.dialect.name == "sqlite",
         include_schemas=settings.flag("include_schemas"),
         # Also PostgreSQL partitions, which reflect as tables autogenerate would drop.
-        include_name=name_filter(settings.names("exclude_tables"), connection),
+        include_name=name_filter(
+            settings.names("exclude_tables") + tenant.excluded_tables(connection.dialect.name),
+            connection,
+        ),
         include_object=include_object,
         process_revision_directives=plan_revisions,
         template_args=TEMPLATE_ARGS,
         transaction_per_migration=True,
         mysql_online_ddl=True,
+        # On PostgreSQL a tenant's version table is in its schema; see above for the rest.
+        **tenant.configure_options(connection.dialect.name),
         **TIMEOUTS,
         **YOUR_CONFIGURE_OPTIONS,
     )
@@ -253,11 +276,14 @@ plan_revisions = revision_planner(
     # Revisions can call the safe steps only where alembic_env_safe_ddl.py came along.
     safe_ddl_available=(Path(context.script.dir) / "alembic_env_safe_ddl.py").exists(),
 )
-# The migration's timeouts, for the safe steps and backfill() to read from the context.
+# The migration's timeouts, for the safe steps and backfill() to read from the context;
+# and how far replicas may lag behind a backfill (alembic_env_replicas.py).
 TIMEOUTS = {
     "lock_timeout": settings.seconds("lock_timeout"),
     "statement_timeout": settings.seconds("statement_timeout"),
     "index_statement_timeout": settings.seconds("index_statement_timeout"),
+    "max_replica_lag": settings.seconds("max_replica_lag"),
+    "replica_urls": settings.names("replica_urls"),
 }
 if context.is_offline_mode():
     run_migrations_offline()
