@@ -6,12 +6,17 @@ audit table) and theirs (7b0000000001, on users), both from the example head 000
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from .conftest import fingerprint
-from .projects import add_example, alembic
+from .projects import add_example, alembic, run
 from .test_squash import (
     ROUTES,
     generated_route,
@@ -172,3 +177,26 @@ def test_rebase_keeps_everything_but_the_down_revision(tmp_path):
         'down_revision: str | tuple[str, ...] | None = "9"  # a comment\n'
         "x = 'Revises: stays'\n"
     )
+
+
+@pytest.mark.slow
+def test_the_readme_commands_run_as_written(project_copy, tmp_path):
+    """The generated README's "Rebase and squash" block, run through bash as a person would."""
+    project = project_copy("default")
+    add_example(project, "two-branches")
+    readme = (project / "README.md").read_text()
+    section = readme.split("## Rebase and squash\n", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.DOTALL).group(1)
+    rebase_line, squash_line = [line for line in block.splitlines() if line.startswith("python")]
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    url = sa.make_url(f"sqlite:///{tmp_path / 'app.db'}")
+
+    def shell(command: str) -> subprocess.CompletedProcess[str]:
+        return run(project, "bash", "-c", command, url=url, extra_env={"PATH": path})
+
+    shell(rebase_line.replace("MY_HEAD", OURS))
+    assert heads(project).split() == [OURS, "(head)"]
+    shell(squash_line)
+    (baseline,) = versions(project).glob("*.py")
+    assert module_value(baseline, "revision") == OURS
+    assert '"""Baseline\n' in baseline.read_text()

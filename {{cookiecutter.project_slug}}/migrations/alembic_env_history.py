@@ -457,6 +457,7 @@ def baseline_text(head: Script, history: list[Script], schema: Schema, message: 
     dropped = data_migrations(history)
     dropped_lines = "".join(f"    {s.revision}  {first_doc_line(s)}\n" for s in dropped)
     checksums = "".join(f'    "{s.revision}": "{file_checksum(s.path)}",\n' for s in history)
+    checksums = "{\n" + checksums + "}"  # built apart: no double braces for Jinja to see
     today = datetime.datetime.now().isoformat(sep=" ")
     return f'''"""{message}
 
@@ -483,8 +484,7 @@ depends_on: str | tuple[str, ...] | None = None
 
 # The squashed files' SHA-256: a database that applied exactly these files takes this
 # revision as their sum (alembic_env_integrity.py).
-squashed_checksums: dict[str, str] = {{
-{checksums}}}
+squashed_checksums: dict[str, str] = {checksums}
 
 
 def upgrade() -> None:
