@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import shlex
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +22,13 @@ from alembic import command
 from alembic.config import Config
 
 from alembic_template.cli import main
+from alembic_template.templates import migrations_dir
 
 from .databases import server_url
 from .projects import ROOT, run
 
 TEMPLATE_TESTS = ROOT / "{{cookiecutter.project_slug}}" / "tests"
+SQUAWK_TOML = "{% if cookiecutter.database == 'postgresql' %}.squawk.toml{% endif %}"
 USERS_AND_AWARDS = '''"""Users and their awards."""
 
 import sqlalchemy as sa
@@ -157,6 +161,7 @@ def test_it_writes_the_suite_then_refuses_to_overwrite_it(repository):
     result = add_tests("--database", "sqlite")
     assert result.returncode == 0, output(result)
     assert written(repository) == template_names("sqlite")
+    assert not (repository / ".squawk.toml").exists()
     for path in (repository / "tests").glob("*.py"):
         assert "{{" not in path.read_text() and "{%" not in path.read_text(), path.name
     assert "pip install 'pytest>=8.1,<9' 'pytest-alembic>=" in result.stdout, output(result)
@@ -182,8 +187,11 @@ def test_postgresql_gets_squawk_and_its_driver(repository):
     assert result.returncode == 0, output(result)
     assert written(repository) == template_names("postgresql")
     assert "test_squawk.py" in written(repository)
+    squawk_rules = ROOT / "{{cookiecutter.project_slug}}" / SQUAWK_TOML
+    assert (repository / ".squawk.toml").read_text() == squawk_rules.read_text()
     assert "'squawk-cli>=2.70,<3' 'psycopg[binary]>=3.1,<4'" in result.stdout, output(result)
     assert "TEST_DATABASE_URL=" in result.stdout
+    assert f"SQUAWK_START_AFTER={BROKEN} pytest tests" in result.stdout, output(result)
 
 
 def test_the_database_comes_from_sqlalchemy_url(repository):
@@ -229,7 +237,8 @@ def test_no_alembic_configuration_is_one_line(tmp_path, monkeypatch):
     result = add_tests()
     assert result.returncode != 0
     (line,) = output(result).strip().splitlines()
-    assert "no alembic configuration here" in line and "-c path/to/alembic.ini" in line
+    expected = "no alembic.ini here: run it where that is, or give -c path/to/alembic.ini"
+    assert line == f"FAILED: add-tests: {expected}"
 
 
 def test_an_unknown_database_is_one_line(repository):
@@ -274,3 +283,41 @@ def test_the_repository_suite_runs_and_names_the_broken_downgrade(repository, tm
     assert f"the downgrade of {BROKEN} failed" in text, text
     assert "test_no_revision_imports_the_application PASSED" in text, text
     assert not re.search(r"^ERROR ", text, re.MULTILINE), text
+
+
+def test_the_drop_in_env_py_needs_no_change(repository):
+    """Our env.py reads $DATABASE_URL already: no note about it."""
+    shutil.copyfile(migrations_dir() / "env.py", repository / "migrations" / "env.py")
+    result = add_tests("--database", "sqlite")
+    assert result.returncode == 0, output(result)
+    assert "env.py connects to sqlalchemy.url alone" not in result.stdout
+    first = result.stdout.splitlines()[0]
+    assert (
+        first
+        == f"add-tests: wrote {repository / 'tests'}/ for the revisions of migrations/ on sqlite"
+    )
+
+
+def test_a_pyproject_configuration_and_database_url(tmp_path, monkeypatch):
+    """`alembic init -t pyproject`: the options in [tool.alembic]; $DATABASE_URL names the
+    database when sqlalchemy.url does not."""
+    monkeypatch.chdir(tmp_path)
+    init = Config(str(tmp_path / "alembic.ini"), toml_file=str(tmp_path / "pyproject.toml"))
+    init.stdout = io.StringIO()
+    command.init(init, str(tmp_path / "migrations"), template="pyproject")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://app:secret@db/shop")
+    result = add_tests()
+    assert result.returncode == 0, output(result)
+    assert " on postgresql" in result.stdout and "secret" not in result.stdout
+    assert "test_squawk.py" in {path.name for path in (tmp_path / "tests").glob("*.py")}
+
+
+@pytest.mark.parametrize("option_set", ["default", "mysql", "sqlite-pyproject"])
+def test_the_dependencies_are_a_generated_projects(bake, repository, option_set):
+    """What add-tests says to install is what a generated project's dev extra pins."""
+    kind = {"default": "postgresql", "mysql": "mysql", "sqlite-pyproject": "sqlite"}[option_set]
+    result = add_tests("--database", kind)
+    (line,) = [line for line in result.stdout.splitlines() if "pip install" in line]
+    required = shlex.split(line.split("pip install ", 1)[1])
+    pyproject = (bake(option_set) / "pyproject.toml").read_text()
+    assert required and all(f'"{requirement}"' in pyproject for requirement in required), line

@@ -1,9 +1,9 @@
 """`alembic-template add-tests`: the generated test suite, written into an existing repository.
 
 The files are the cookiecutter template's own tests/ folder (stairway, no-trace, rows
-survive, revision-file checks, pytest-alembic's built-in tests; squawk for PostgreSQL),
-rendered with cookiecutter's Jinja environment for this repository. They go into tests/
-beside the alembic configuration, where they look for it, as in a generated project:
+survive, revision-file checks, pytest-alembic's built-in tests; squawk for PostgreSQL, with
+the .squawk.toml of its rules), rendered with cookiecutter's Jinja environment for this
+repository. They go beside alembic.ini, where they look for it, as in a generated project:
 
     alembic-template add-tests [-c alembic.ini] [--force] [--database KIND] [--package NAME]
 
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 
@@ -79,9 +80,9 @@ def add_tests(
     migrations = migrations_folder(config, home)
     kind = database or database_kind(config)
     package = application_package(config, migrations) if package is None else package
-    files = rendered_tests(kind, package, config_format)
+    files = rendered_files(kind, package, config_format)
     folder = home / TESTS_FOLDER
-    targets = {folder / name: text for name, text in files.items()}
+    targets = {home / name: text for name, text in files.items()}
     if (folder / "__init__.py").is_file():
         del targets[folder / "__init__.py"]  # the repository's own package marker serves
     there = [shown(path, home) for path in targets if path.exists()]
@@ -93,11 +94,19 @@ def add_tests(
     folder.mkdir(exist_ok=True)
     for path, text in targets.items():
         path.write_text(text, encoding="utf-8")
-    report(home, migrations, kind, package, len(targets))
+    report(home, migrations, kind, package)
+    if kind == "postgresql":
+        heads = ScriptDirectory.from_config(config).get_heads()
+        head = heads[0] if len(heads) == 1 else "<revision>"
+        print(
+            "squawk lints every revision; to lint only the revisions after today's head: "
+            f"SQUAWK_START_AFTER={head} pytest {TESTS_FOLDER}"
+        )
 
 
 def configuration_home(config: Config) -> tuple[Path, str]:
-    """The folder of the alembic configuration (the tests go there), and its format."""
+    """The folder of alembic.ini (the tests go there), and where the options are: alembic.ini
+    or pyproject.toml's [tool.alembic] beside it (alembic.ini then holds the logging)."""
     ini = Path(config.config_file_name) if config.config_file_name else None
     if ini is not None and ini.is_file():
         if ini.name != "alembic.ini":
@@ -105,19 +114,17 @@ def configuration_home(config: Config) -> tuple[Path, str]:
                 f"add-tests: the tests read alembic.ini beside their folder; rename {ini} "
                 "to alembic.ini"
             )
-        return ini.resolve().parent, "alembic.ini"
-    toml = Path(config.toml_file_name) if config.toml_file_name else None
-    if toml is not None and toml.is_file() and "[tool.alembic]" in toml.read_text("utf-8"):
-        return toml.resolve().parent, "pyproject.toml"
+        toml = Path(config.toml_file_name or "")
+        in_toml = toml.is_file() and "[tool.alembic]" in toml.read_text(encoding="utf-8")
+        return ini.resolve().parent, "pyproject.toml" if in_toml else "alembic.ini"
     raise CommandError(
-        "add-tests: no alembic configuration here (alembic.ini, or pyproject.toml with "
-        "[tool.alembic]): run it where that is, or give -c path/to/alembic.ini"
+        "add-tests: no alembic.ini here: run it where that is, or give -c path/to/alembic.ini"
     )
 
 
 def migrations_folder(config: Config, home: Path) -> Path:
     """The script location: where env.py and versions/ are."""
-    location = config.get_main_option("script_location")
+    location = config.get_alembic_option("script_location")  # alembic.ini or [tool.alembic]
     if not location:
         if (home / "env.py").is_file():  # Flask-Migrate's alembic.ini, in migrations/
             raise CommandError(
@@ -151,7 +158,7 @@ def database_kind(config: Config) -> str:
 def application_package(config: Config, migrations: Path) -> str:
     """The top package of the models: from target_metadata in the configuration (the
     migration environment's `package.models:metadata`), else from env.py's imports."""
-    option = config.get_main_option("target_metadata") or ""
+    option = config.get_alembic_option("target_metadata") or ""
     first = option.replace(",", " ").split()
     if first:
         return first[0].split(":")[0].split(".")[0]
@@ -189,13 +196,17 @@ def template_root() -> Path:
     return packaged if (packaged / "cookiecutter.json").is_file() else CHECKOUT_ROOT
 
 
-def tests_template(root: Path) -> Path:
-    return root / "{{cookiecutter.project_slug}}" / TESTS_FOLDER
+def template_files(root: Path) -> list[Path]:
+    """The template's files a repository gets: those of tests/, and squawk's rules."""
+    project = root / "{{cookiecutter.project_slug}}"
+    tests = [path for path in (project / TESTS_FOLDER).iterdir() if path.suffix != ".pyc"]
+    rules = [path for path in project.iterdir() if path.name.endswith(".squawk.toml{% endif %}")]
+    return sorted(path for path in tests + rules if path.is_file())
 
 
-def rendered_tests(kind: str, package: str, config_format: str) -> dict[str, str]:
-    """The tests/ files that apply to this repository, by name, rendered as cookiecutter
-    renders them for a generated project with these answers."""
+def rendered_files(kind: str, package: str, config_format: str) -> dict[str, str]:
+    """The files that apply to this repository, by path from the configuration's folder,
+    rendered as cookiecutter renders them for a generated project with these answers."""
     try:
         from cookiecutter.environment import StrictEnvironment
         from cookiecutter.generate import generate_context
@@ -217,14 +228,13 @@ def rendered_tests(kind: str, package: str, config_format: str) -> dict[str, str
     context["cookiecutter"] = prompt_for_config(context, no_input=True)
     options = context["cookiecutter"].get("_jinja2_env_vars", {})
     environment = StrictEnvironment(context=context, keep_trailing_newline=True, **options)
+    project = root / "{{cookiecutter.project_slug}}"
     files = {}
-    for source in sorted(tests_template(root).iterdir()):
-        if not source.is_file() or source.suffix == ".pyc":
-            continue
+    for source in template_files(root):
         name = environment.from_string(source.name).render(**context)
         if name:  # a conditional name that renders empty: not for this repository
-            text = source.read_text(encoding="utf-8")
-            files[name] = environment.from_string(text).render(**context)
+            text = environment.from_string(source.read_text(encoding="utf-8")).render(**context)
+            files[source.parent.relative_to(project).joinpath(name).as_posix()] = text
     return files
 
 
@@ -244,11 +254,11 @@ def shown(path: Path, home: Path) -> str:
         return str(path)
 
 
-def report(home: Path, migrations: Path, kind: str, package: str, written: int) -> None:
+def report(home: Path, migrations: Path, kind: str, package: str) -> None:
     """What was written, what to install, how to run it, and what the repository lacks."""
     say = print  # not config.print_stdout: -q must not hide what to install
     where = shown(migrations, home)
-    say(f"add-tests: wrote {written} files to {home / TESTS_FOLDER}, for {where}/ on {kind}")
+    say(f"add-tests: wrote {home / TESTS_FOLDER}/ for the revisions of {where}/ on {kind}")
     packages = " ".join(f"'{name}'" for name in dependencies(kind))
     say(f"Add the tests' dependencies: pip install {packages}")
     server = "" if kind == "sqlite" else "TEST_DATABASE_URL=<a server to create databases on> "
