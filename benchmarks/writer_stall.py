@@ -15,19 +15,24 @@ another, while a migration runs one step through alembic's MigrationContext/Oper
                               SELECT, then 5 s idle); the migration's ADD COLUMN queues for
                               ACCESS EXCLUSIVE with no lock_timeout, and every later query
                               on the table queues behind it, the writer's too
-    queued_ddl_with_timeouts  the same, from a session set up as env.py sets it (lock_timeout
-                              3 s): the ADD COLUMN gives up after the lock timeout
+    queued_ddl_old_defaults   the same, from a session set up with the template's former
+                              defaults: lock_timeout 3 s, tried again after 1, 2, 4 s
+    queued_ddl_with_timeouts  the same, from a session set up as env.py sets it today
+                              (lock_timeout 500ms; lock_retries 10, waits doubling from
+                              0.5 s to at most 5 s, with jitter: backoff_seconds())
 
-env.py would then try the revision again after a backoff (lock_retries); one attempt is
-modelled here, since a retry stalls the writer again by at most lock_timeout per attempt
-but no longer. One line each:
+A try that times out on the lock rolls back, and the step is tried again after the wait,
+as env.py's run_with_retries() does; each try stalls the writer by at most lock_timeout,
+and between tries it runs freely. One line each:
 
     pattern=<name> rows=<n> seconds=<s> writer_worst_stall_ms=<t> writer_updates=<k>
-        lock_timeout=<none|3s> migration_outcome=<succeeded|gave_up_lock_timeout>
+        lock_timeout=<none|3s|500ms> attempts=<tries>
+        migration_outcome=<succeeded|gave_up_lock_timeout>
 
-seconds is the migration step's duration; the writer's worst stall is its slowest
-UPDATE-and-commit from just before the step to just after it. MariaDB/MySQL's rows follow,
-from $TEST_MYSQL_URL or the local server (see writer_stall_mysql.py).
+seconds is the migration step's duration, its tries and waits included; the writer's
+worst stall is its slowest UPDATE-and-commit from just before the step to just after it.
+MariaDB/MySQL's rows follow, from $TEST_MYSQL_URL or the local server (see
+writer_stall_mysql.py).
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ from harness import Worker, Writer, arguments, loaded_table, migration, report, 
 
 # isort: split
 # The helper revisions use, found through the path harness set.
+from alembic.config import Config
+from alembic_env_config import Settings
+from alembic_env_locks import backoff_seconds, is_lock_timeout, timeout_statements
 from alembic_env_safe_ddl import create_index
 from writer_stall_mysql import measure_all as measure_mysql
 from writer_stall_mysql import mysql_url
@@ -52,15 +60,20 @@ TABLE = "bench_writer_stall"
 INDEX = "ix_bench_writer_stall_email"
 LONG_TRANSACTION_S = 5.0
 
-# env.py's TIMEOUT_DEFAULTS as its timeout_statements("postgresql") and configure_options()
-# render them (lock_timeout 3s, statement_timeout 10min, index_statement_timeout 2h).
-# Mirrored, not imported: env.py runs a migration when imported.
-TEMPLATE_SESSION = ("SET lock_timeout = 3000", "SET statement_timeout = 600000")
+# env.py's defaults, read as env.py reads them (Settings, environment variables included)
+# and turned into the SET statements its session runs.
+DEFAULTS = Settings(Config())
+LOCK_TIMEOUT = DEFAULTS.seconds("lock_timeout")
+TEMPLATE_SESSION = tuple(
+    timeout_statements("postgresql", LOCK_TIMEOUT, DEFAULTS.seconds("statement_timeout"))
+)
 TEMPLATE_OPTS = {
-    "lock_timeout": 3.0,
-    "statement_timeout": 600.0,
-    "index_statement_timeout": 7200.0,
+    name: DEFAULTS.seconds(name)
+    for name in ("lock_timeout", "statement_timeout", "index_statement_timeout")
 }
+# The template's defaults before issue 14: lock_timeout 3 s, 3 retries after 1, 2, 4 s.
+OLD_SESSION = tuple(timeout_statements("postgresql", 3.0, DEFAULTS.seconds("statement_timeout")))
+OLD_OPTS = {**TEMPLATE_OPTS, "lock_timeout": 3.0}
 # A stock env.py sets nothing and the server's defaults are 0 (off); said explicitly, so
 # that a server configured otherwise does not change the comparison.
 STOCK_SESSION = ("SET lock_timeout = 0", "SET statement_timeout = 0")
@@ -84,22 +97,29 @@ class Scenario:
     session: tuple[str, ...]  # SET statements before the migration, as env.py issues them
     opts: dict[str, Any] = field(default_factory=dict)  # for MigrationContext.configure
     long_transaction: bool = False
+    lock_timeout: str = "none"  # for the report
+    retries: int = 0  # tries after the first, when one times out on a lock
+    backoff: Callable[[int], float] = backoff_seconds  # the wait after the n-th timeout
 
 
-def migrate(engine: sa.engine.Engine, scenario: Scenario) -> str:
-    """Run the step as env.py runs a revision: session settings, then one transaction."""
+def migrate(engine: sa.engine.Engine, scenario: Scenario) -> tuple[str, int]:
+    """Run the step as env.py runs a revision: session settings, then one transaction,
+    tried again after a wait while it times out on a lock. Returns the outcome and tries."""
     with engine.connect() as connection:
         for statement in scenario.session:
             connection.exec_driver_sql(statement)
         connection.commit()  # alembic must find no transaction open when it begins its own
-        try:
-            with migration(connection, **scenario.opts):
-                scenario.step()
-        except sa.exc.OperationalError as error:
-            if getattr(error.orig, "sqlstate", None) != "55P03":  # lock_not_available
-                raise
-            return "gave_up_lock_timeout"
-    return "succeeded"
+        for attempt in range(1, scenario.retries + 2):
+            try:
+                with migration(connection, **scenario.opts):
+                    scenario.step()
+                return "succeeded", attempt
+            except sa.exc.OperationalError as error:
+                if not is_lock_timeout(error):
+                    raise
+            if attempt <= scenario.retries:
+                time.sleep(scenario.backoff(attempt))
+    return "gave_up_lock_timeout", attempt
 
 
 def measure(url: str, scenario: Scenario, rows: int) -> None:
@@ -117,7 +137,7 @@ def measure(url: str, scenario: Scenario, rows: int) -> None:
             if holder.error is not None:
                 raise holder.error
         started = time.perf_counter()
-        outcome = migrate(engine, scenario)
+        outcome, attempts = migrate(engine, scenario)
         seconds = time.perf_counter() - started
         time.sleep(0.2)
     report(
@@ -126,34 +146,40 @@ def measure(url: str, scenario: Scenario, rows: int) -> None:
         seconds=f"{seconds:.2f}",
         writer_worst_stall_ms=f"{writer.worst * 1000:.0f}",
         writer_updates=writer.updates,
-        lock_timeout="3s" if scenario.session == TEMPLATE_SESSION else "none",
+        lock_timeout=scenario.lock_timeout,
+        attempts=attempts,
         migration_outcome=outcome,
     )
 
 
+def add_column() -> None:
+    """The step queued behind the long transaction: ADD COLUMN needs ACCESS EXCLUSIVE."""
+    op.add_column(TABLE, sa.Column("note", sa.Text()))
+
+
+TEMPLATE = {
+    "session": TEMPLATE_SESSION,
+    "opts": TEMPLATE_OPTS,
+    "lock_timeout": f"{LOCK_TIMEOUT * 1000:.0f}ms",
+    "retries": DEFAULTS.lock_retries(),
+}
 SCENARIOS = (
     Scenario(
         "plain_create_index", lambda: op.create_index(INDEX, TABLE, ["email"]), STOCK_SESSION
     ),
+    Scenario("template_create_index", lambda: create_index(INDEX, TABLE, ["email"]), **TEMPLATE),
+    Scenario("queued_ddl_no_timeouts", add_column, STOCK_SESSION, long_transaction=True),
     Scenario(
-        "template_create_index",
-        lambda: create_index(INDEX, TABLE, ["email"]),
-        TEMPLATE_SESSION,
-        TEMPLATE_OPTS,
-    ),
-    Scenario(
-        "queued_ddl_no_timeouts",
-        lambda: op.add_column(TABLE, sa.Column("note", sa.Text())),
-        STOCK_SESSION,
+        "queued_ddl_old_defaults",
+        add_column,
+        OLD_SESSION,
+        OLD_OPTS,
         long_transaction=True,
+        lock_timeout="3000ms",
+        retries=3,
+        backoff=lambda failed_tries: 2 ** (failed_tries - 1),
     ),
-    Scenario(
-        "queued_ddl_with_timeouts",
-        lambda: op.add_column(TABLE, sa.Column("note", sa.Text())),
-        TEMPLATE_SESSION,
-        TEMPLATE_OPTS,
-        long_transaction=True,
-    ),
+    Scenario("queued_ddl_with_timeouts", add_column, long_transaction=True, **TEMPLATE),
 )
 
 
