@@ -294,3 +294,22 @@ def test_without_flask_migrate_nothing_imports_flask():
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_migrate')))"
     )
     assert run(MIGRATIONS, sys.executable, "-c", code).stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["postgresql"])
+def test_migrates_configure_arguments_give_way_to_env_py_policy(tmp_path, kind):
+    # Flask-Migrate's Migrate(app, db) passes render_as_batch=True to its own env.py; ours
+    # keeps its policy (batch mode on SQLite only), so PostgreSQL gets a plain ALTER.
+    stack = Stack(Path(sys.executable), sqlalchemy14=False)
+    with throwaway_database(kind, tmp_path) as url:
+        project = flask_project(tmp_path, stack, url)
+        project.flask("db", "upgrade")
+        models = project.path / "shopapp" / "models.py"
+        models.write_text(models.read_text() + "\n\nProduct.note = db.Column(db.String(100))\n")
+        before = project.revisions()
+        project.flask("db", "migrate", "-m", "product note")
+        (written,) = project.revisions() - before
+        text = written.read_text()
+        assert "op.add_column('products', sa.Column('note'" in text, text
+        assert "batch_alter_table" not in text, text

@@ -47,6 +47,7 @@ SQLALCHEMY14_REQUIREMENTS = [
     *(f"{name}=={version}" for name, version in SQLALCHEMY14.items()),
     "psycopg2-binary>=2.9,<3",
     "PyMySQL>=1.1,<2",
+    "aiosqlite>=0.20,<1",
     "Flask==2.2.5",
     "Werkzeug==2.2.3",
     "Flask-SQLAlchemy==2.5.1",
