@@ -107,7 +107,7 @@ def fleet(
     command = list(alembic_command)
     refuse_command(config, command)
     names = listed(tenants) if tenants is not None else []
-    engine = sa.create_engine(fleet_url(config), poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(fleet_url(config), poolclass=sa.pool.NullPool, future=True)
     try:
         with engine.connect() as connection:
             names = names or queried(connection, tenants_query or "")
@@ -166,7 +166,11 @@ def listed(tenants: str) -> list[str]:
 
 def queried(connection: Any, query: str) -> list[str]:
     """The tenants in the first column of --tenants-query, checked."""
-    names = [str(row[0]) for row in connection.execute(sa.text(query))]
+    # Sent as written (a text() would take ":name" for a parameter), with % escaped for
+    # the drivers whose parameters are %s (psycopg, PyMySQL).
+    if connection.dialect.paramstyle in ("format", "pyformat"):
+        query = query.replace("%", "%%")
+    names = [str(row[0]) for row in connection.exec_driver_sql(query)]
     connection.rollback()
     return checked(names)
 
@@ -180,7 +184,7 @@ def checked(names: list[str]) -> list[str]:
             "digits and _ (at most 63, not starting with a digit), and not a system schema"
         )
     if not names:
-        raise CommandError("fleet: no tenants to run")
+        raise CommandError("fleet: no tenants to run: --tenants is empty or the query found none")
     return list(dict.fromkeys(names))
 
 
