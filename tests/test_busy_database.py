@@ -19,8 +19,9 @@ from .projects import MIGRATIONS, add_example, alembic
 from .schema import snapshot
 
 sys.path.insert(0, str(MIGRATIONS))
-from alembic_env_config import DEFAULT_LOCK_RETRIES
-from alembic_env_locks import BACKOFF_CAP_S, BACKOFF_FIRST_S, backoff_seconds
+from alembic.config import Config
+from alembic_env_config import DEFAULT_LOCK_RETRIES, Settings
+from alembic_env_locks import BACKOFF_CAP_S, BACKOFF_FIRST_S, backoff_seconds, timeout_statements
 
 EXAMPLE_HEAD = "0002b8c4d2e9"
 
@@ -182,6 +183,12 @@ def test_a_revision_is_retried_with_backoff_until_the_lock_is_free(project_copy,
             ceiling = min(BACKOFF_CAP_S, BACKOFF_FIRST_S * 2 ** (failed_tries - 1))
             assert ceiling / 2 - 0.05 <= float(wait) <= ceiling + 0.05, (failed_tries, wait)
         assert "aaaa00000001 (head)" in alembic(project, "current", url=url).stdout
+
+
+def test_the_default_lock_timeout_is_500ms_and_whole_seconds_on_mysql():
+    lock_timeout = Settings(Config()).seconds("lock_timeout")
+    assert timeout_statements("postgresql", lock_timeout) == ["SET lock_timeout = 500"]
+    assert timeout_statements("mysql", lock_timeout) == ["SET SESSION lock_wait_timeout = 1"]
 
 
 def test_retry_waits_double_up_to_a_cap_with_jitter():

@@ -46,6 +46,7 @@ class ConnectionSampler(threading.Thread):
         self.engine = sa.create_engine(server_url(kind), poolclass=sa.pool.NullPool)
         self.query = sa.text(
             "SELECT application_name FROM pg_stat_activity WHERE datname = :database"
+            " AND backend_type = 'client backend'"  # not autovacuum
             if kind == "postgresql"
             else "SELECT 'any' FROM information_schema.processlist WHERE db = :database"
         )
