@@ -184,7 +184,13 @@ def scratch_databases(url: URL) -> Iterator[tuple[URL, URL]]:
         return
     names = [f"squash_{uuid.uuid4().hex[:10]}_{part}" for part in ("history", "baseline")]
     admin = administrative_url(url)
-    execute(admin, *(f"CREATE DATABASE {name}" for name in names))
+    try:
+        execute(admin, *(f"CREATE DATABASE {name}" for name in names))
+    except CommandError as error:
+        raise CommandError(
+            f"{error}; squash builds two throwaway databases on that server: use a "
+            "DATABASE_URL whose user may create databases"
+        ) from None
     try:
         yield url.set(database=names[0]), url.set(database=names[1])
     finally:
