@@ -144,6 +144,16 @@ def test_a_bad_tenant_name_is_one_line(bake, tmp_path, name):
     assert "is not a tenant name: use lowercase letters, digits and _" in line
 
 
+def test_tenants_refuse_include_schemas_in_one_line(bake, tmp_path):
+    """Autogenerate would compare the other tenants' schemas too, and drop their tables."""
+    url = sa.make_url(f"sqlite:///{tmp_path / 'app.db'}")
+    on = {"ALEMBIC_INCLUDE_SCHEMAS": "true"}
+    result = alembic(
+        bake("default"), "-x", "tenant=acme", "check", url=url, extra_env=on, check=False
+    )
+    assert "turn include_schemas off" in one_line_failure(result)
+
+
 def test_sqlite_refuses_tenants_in_one_line(bake, tmp_path):
     url = sa.make_url(f"sqlite:///{tmp_path / 'app.db'}")
     result = alembic(bake("default"), "-x", "tenant=acme", "upgrade", "head", url=url, check=False)

@@ -41,11 +41,17 @@ class Tenant:
         self.server: URL | None = None  # the engine's URL, for messages
 
     @classmethod
-    def chosen(cls, x_arguments: dict[str, Any]) -> Tenant:
+    def chosen(cls, x_arguments: dict[str, Any], include_schemas: bool = False) -> Tenant:
         """The tenant of this command, its name checked, from alembic's -x arguments."""
         raw = x_arguments.get("tenant")
         if raw is None:
             return cls()
+        if include_schemas:
+            # Autogenerate would compare every schema with the models, the other tenants'
+            # too, and write revisions dropping their tables.
+            raise CommandError(
+                "-x tenant compares the tenant's schema alone: turn include_schemas off"
+            )
         name = str(raw)
         if not TENANT_NAME.fullmatch(name) or SYSTEM_NAMES.fullmatch(name):
             raise CommandError(

@@ -90,7 +90,7 @@ config = context.config
 settings = Settings(config)
 x_arguments = context.get_x_argument(as_dictionary=True)
 # -x tenant=NAME: a PostgreSQL schema or a MySQL database (alembic_env_tenants.py).
-tenant = Tenant.chosen(x_arguments)
+tenant = Tenant.chosen(x_arguments, include_schemas=settings.flag("include_schemas"))
 
 
 def run_migrations_offline() -> None:
