@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from .databases import apply_with_client, execute_autocommit, server_url, throwaway_database
-from .projects import MIGRATIONS, alembic
+from .projects import MIGRATIONS, alembic, run
 
 HEAD = "0002b8c4d2e9"
 SERVERS = ["postgresql", "mysql"]
@@ -218,3 +218,21 @@ def holding_migration_lock(url: URL, tenant: str) -> Iterator[None]:
             name = f"alembic:{tenant}"
             assert connection.execute(sa.text(f"SELECT GET_LOCK('{name}', 0)")).scalar() == 1
         yield
+
+
+def test_a_handed_over_connection_refuses_a_tenant(bake):
+    """The caller's connection is in the caller's session: env.py does not change its
+    search_path; the caller sets it."""
+    code = (
+        "from argparse import Namespace\n"
+        "import sqlalchemy as sa\n"
+        "from alembic import command\n"
+        "from alembic.config import Config\n"
+        "config = Config('alembic.ini', cmd_opts=Namespace(x=['tenant=acme']))\n"
+        "with sa.create_engine('sqlite://').connect() as connection:\n"
+        "    config.attributes['connection'] = connection\n"
+        "    command.current(config)\n"
+    )
+    result = run(bake("default"), sys.executable, "-c", code, check=False)
+    assert result.returncode != 0
+    assert "-x tenant needs env.py's own connection" in result.stderr.splitlines()[-1]
