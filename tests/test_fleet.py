@@ -24,7 +24,7 @@ from sqlalchemy.engine import URL
 from alembic_template import fleet
 
 from .databases import execute_autocommit, server_url, throwaway_database
-from .projects import MIGRATIONS, run
+from .projects import MIGRATIONS, add_example, run
 from .test_tenants import drop_databases_like
 
 INITIAL = "0001a1e7b1d4"
@@ -194,3 +194,24 @@ def test_the_fleet_refuses_in_one_line(bake, tmp_path, args, says):
     assert "Traceback" not in result.stdout + result.stderr
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("FAILED: ")]
     assert says in line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["postgresql"])
+def test_a_worker_that_dies_fails_its_tenant_alone(project_copy, tmp_path, kind):
+    project = project_copy("default")
+    add_example(project, "tenant-crash")
+    with throwaway_database(kind, tmp_path) as url:
+        tenants = ["before", "crash", "after"]
+        execute_autocommit(url, *(f"CREATE SCHEMA {name}" for name in tenants))
+        # One worker: the tenant after the crash needs the worker that replaced it.
+        result = fleet_command(
+            project, url, "--tenants", ",".join(tenants), "--concurrency", "1", "upgrade", "head"
+        )
+    assert result.returncode != 0
+    rows = summary_rows(result.stdout)
+    assert rows["crash"][3] == "failed: the worker process ended (3)", rows
+    assert rows["crash"][1] == "0002b8c4d2e9"  # the revisions before it committed
+    for tenant in ("before", "after"):
+        assert rows[tenant][1] == "ccaa00000001" and rows[tenant][3] == "ok", rows
+    shutil.rmtree(output_folder(result))
