@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from alembic_template import fleet
+from alembic_template.cli import TemplateCommandLine
 
 from .databases import execute_autocommit, server_url, throwaway_database
 from .projects import MIGRATIONS, add_example, run
@@ -185,15 +186,27 @@ def test_the_fleet_checks_tenant_names_as_env_py_does():
         (["--tenants", "acme", "upgrade", "head", "--sql"], "--sql writes one script per tenant"),
         (["--tenants", "acme"], "name the alembic command"),
         (["--tenants", "acme", "upgrade", "head"], "SQLite has no schemas to hold tenants"),
+        (["--tenants", " , ", "upgrade", "head"], "no tenants to run"),
     ],
 )
-def test_the_fleet_refuses_in_one_line(bake, tmp_path, args, says):
+def test_the_fleet_refuses_in_one_line(bake, tmp_path, monkeypatch, capsys, args, says):
+    """In-process, for speed: each refusal comes before any tenant's command runs."""
+    monkeypatch.chdir(bake("default"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    with pytest.raises(SystemExit) as leaving:
+        TemplateCommandLine().main(["fleet", *args])
+    assert leaving.value.code != 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAILED")]
+    assert says in line
+
+
+def test_the_fleet_refuses_in_one_line_from_the_command_line(bake, tmp_path):
     url = sa.make_url(f"sqlite:///{tmp_path / 'app.db'}")
-    result = fleet_command(bake("default"), url, *args)
+    result = fleet_command(bake("default"), url, "--tenants", "acme", "upgrade", "head")
     assert result.returncode != 0
     assert "Traceback" not in result.stdout + result.stderr
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("FAILED: ")]
-    assert says in line
+    assert "SQLite has no schemas to hold tenants" in line
 
 
 @pytest.mark.slow
