@@ -6,9 +6,6 @@ Revises: ba0000000001, bb0000000001
 A merge changes nothing: its downgrade must give back both branches' heads.
 """
 
-import sqlalchemy as sa
-from alembic import op
-
 revision: str = "bm0000000001"
 down_revision: str | tuple[str, ...] | None = ("ba0000000001", "bb0000000001")
 branch_labels: str | tuple[str, ...] | None = None
