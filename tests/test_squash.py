@@ -247,3 +247,23 @@ def test_the_project_route_needs_only_the_declared_dependencies_and_no_network(
     result = run(project, *command, url=url, extra_env=env)
     (baseline,) = revision_files(project)
     assert f"squashed 2 revisions into {baseline.name}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("body", "changes_rows"),
+    [
+        ("backfill(users, values={'x': 1})", True),
+        ("op.bulk_insert(users, [{'x': 1}])", True),
+        ("op.execute(sa.update(users).values(x=1))", True),
+        ("op.execute(users.delete())", True),
+        ("op.execute('UPDATE users SET x = 1')", True),
+        ("op.get_bind().execute(sa.text('insert into users (x) values (1)'))", True),
+        ("op.execute('CREATE INDEX ix ON users (x)')", False),
+        ("options = {}\n    options.update({'a': 1})", False),
+        ("op.add_column('users', sa.Column('x', sa.Integer()))", False),
+    ],
+)
+def test_data_migrations_are_told_by_what_they_call(tmp_path, body, changes_rows):
+    revision = tmp_path / "revision.py"
+    revision.write_text(f"def upgrade():\n    {body}\n")
+    assert history_module().changes_rows(revision) is changes_rows

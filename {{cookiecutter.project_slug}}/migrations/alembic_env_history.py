@@ -65,7 +65,9 @@ from alembic_env_integrity import file_checksum  # noqa: E402
 # alembic's own table; the other bookkeeping tables are in SYSTEM_TABLES.
 VERSION_TABLE = "alembic_version"
 # Calls that change rows, not the schema: a revision making them is a data migration.
-DATA_CALLS = {"backfill", "bulk_insert", "insert", "update", "delete", "from_select"}
+DATA_CALLS = {"backfill", "bulk_insert", "from_select"}
+# sa.insert(t), table.update(): statements; dict.update(x) and list.insert(0, x) are not.
+STATEMENT_CALLS = {"insert", "update", "delete"}
 DML = re.compile(r"^\s*(insert|update|delete|merge|copy)\b", re.IGNORECASE)
 # Where a call names a table: positions of its arguments, and keywords.
 TABLE_ARGUMENTS = {
@@ -334,6 +336,9 @@ def reflected_schema(connection: Connection) -> Schema:
         impl.autogen_column_reflect(inspector, table, column_info)
 
     metadata.reflect(connection, only=lambda name, _: not is_bookkeeping(name))
+    for table in list(metadata.tables.values()):
+        if [column.name for column in table.columns] == ["version_num"]:
+            metadata.remove(table)  # alembic's version table under another name
     inspector = sa.inspect(connection)
     quote = connection.dialect.identifier_preparer.quote
     schema = Schema(metadata, dialect, lines=schema_lines(connection), quote=quote)
@@ -396,10 +401,11 @@ def schema_lines(connection: Connection) -> set[str]:
     inspector = sa.inspect(connection)
     lines = {f"view {view}" for view in inspector.get_view_names()}
     for table in inspector.get_table_names():
-        if is_bookkeeping(table):
+        columns = inspector.get_columns(table)
+        if is_bookkeeping(table) or [column["name"] for column in columns] == ["version_num"]:
             continue
         lines.add(f"table {table}")
-        for column in inspector.get_columns(table):
+        for column in columns:
             null = "NULL" if column["nullable"] else "NOT NULL"
             default = column.get("default")
             lines.add(f"column {table}.{column['name']} {column['type']!r} {null} {default}")
@@ -465,6 +471,8 @@ def baseline_text(head: Script, history: list[Script], schema: Schema, message: 
     checksums = "".join(f'    "{s.revision}": "{file_checksum(s.path)}",\n' for s in history)
     checksums = "{\n" + checksums + "}"  # built apart: no double braces for Jinja to see
     today = datetime.datetime.now().isoformat(sep=" ")
+    # `alembic upgrade LABEL@head` keeps working: the labels of the branch are the baseline's.
+    labels = tuple(sorted({label for s in history for label in s.branch_labels})) or None
     return f'''"""{message}
 
 Revision ID: {head.revision}
@@ -485,7 +493,7 @@ from alembic import op
 # revision identifiers, used by Alembic.
 revision: str = {head.revision!r}
 down_revision: str | tuple[str, ...] | None = None
-branch_labels: str | tuple[str, ...] | None = None
+branch_labels: str | tuple[str, ...] | None = {labels!r}
 depends_on: str | tuple[str, ...] | None = None
 
 # The squashed files' SHA-256: a database that applied exactly these files takes this
@@ -521,13 +529,21 @@ def changes_rows(path: Path) -> bool:
         if not isinstance(node, ast.Call):
             continue
         name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
-        if name in DATA_CALLS:
+        if name in DATA_CALLS or (name in STATEMENT_CALLS and is_statement(node)):
             return True
         if name in ("execute", "exec_driver_sql", "text"):
             texts = [a.value for a in node.args if isinstance(a, ast.Constant)]
             if any(isinstance(t, str) and DML.match(t) for t in texts):
                 return True
     return False
+
+
+def is_statement(call: ast.Call) -> bool:
+    """sa.update(t), update(t) or t.update(): SQLAlchemy building a DML statement."""
+    if isinstance(call.func, ast.Name):
+        return True
+    receiver = getattr(call.func.value, "id", None)
+    return receiver in ("sa", "sqlalchemy") or not call.args
 
 
 def prove_baseline(
