@@ -187,14 +187,17 @@ def test_the_fleet_checks_tenant_names_as_env_py_does():
         (["--tenants", "acme"], "name the alembic command"),
         (["--tenants", "acme", "upgrade", "head"], "SQLite has no schemas to hold tenants"),
         (["--tenants", " , ", "upgrade", "head"], "no tenants to run"),
+        (["--tenants", "acme", "upgrade", "head"], "-x tenant is the fleet's to set"),
     ],
+    ids=["bad name", "sql", "no command", "sqlite", "no tenants", "x tenant"],
 )
 def test_the_fleet_refuses_in_one_line(bake, tmp_path, monkeypatch, capsys, args, says):
     """In-process, for speed: each refusal comes before any tenant's command runs."""
     monkeypatch.chdir(bake("default"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    before = ["-x", "tenant=acme"] if "-x tenant" in says else []
     with pytest.raises(SystemExit) as leaving:
-        TemplateCommandLine().main(["fleet", *args])
+        TemplateCommandLine().main([*before, "fleet", *args])
     assert leaving.value.code != 0
     (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAILED")]
     assert says in line
