@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL
 
 from .conftest import fingerprint
 from .databases import throwaway_database
-from .projects import MIGRATIONS, add_example, alembic, run
+from .projects import MIGRATIONS, add_example, alembic, run, url_for_project
 
 INITIAL, PREFERENCES = "0001a1e7b1d4", "0002b8c4d2e9"
 HEAD = "5a0000000002"  # tests/examples/squash-history
@@ -134,9 +134,12 @@ def test_squash_keeps_head_and_a_database_at_head_needs_nothing(
 
 
 @pytest.mark.slow
-def test_squash_through_the_package(project_copy, tmp_path):
-    project = project_copy("default")
-    with throwaway_database("sqlite", tmp_path) as url:
+@pytest.mark.parametrize("option_set", ["default", "postgresql-async-pyproject"])
+def test_squash_through_the_package(project_copy, tmp_path, option_set):
+    """Options in alembic.ini or in pyproject.toml, a sync or an async driver."""
+    project = project_copy(option_set)
+    with throwaway_database("sqlite", tmp_path) as sync_url:
+        url = url_for_project(sync_url, option_set)
         alembic(project, "upgrade", "head", url=url)
         result = package_route(project, "squash", url=url)
         (baseline,) = revision_files(project)

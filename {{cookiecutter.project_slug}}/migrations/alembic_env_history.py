@@ -348,8 +348,17 @@ def reflected_schema(connection: Connection) -> Schema:
         for column in (c for table in metadata.tables.values() for c in table.columns):
             if hasattr(column.type, "create_type"):  # created once, first, by upgrade()
                 column.type.create_type = False
-    for index in (i for table in metadata.tables.values() for i in table.indexes):
-        index.unique = bool(index.unique)  # SQLite reflects 1 for True
+    for table in metadata.tables.values():
+        for item in [*table.indexes, *table.constraints]:
+            # Reflection spells out each default (postgresql_include=[]): noise to a reader.
+            for key, value in list(item.dialect_kwargs.items()):
+                if value in (None, False, [], {}, ()):
+                    del item.dialect_kwargs[key]
+        for index in table.indexes:
+            index.unique = bool(index.unique)  # SQLite reflects 1 for True
+        for column in table.columns:
+            if column.autoincrement is False and not column.primary_key:
+                column.autoincrement = "auto"  # the same outside a primary key, and unwritten
     if dialect in ("mysql", "mariadb"):
         drop_foreign_key_indexes(metadata)
     schema.views = [(name, view_sql(inspector, name)) for name in inspector.get_view_names()]
