@@ -28,10 +28,11 @@ SHOP = EXAMPLES / "sqlalchemy14-shop"
 TEMPLATES = sorted(path.name for path in MIGRATIONS.glob("*.mako"))
 OLD = "@old.example"
 
-# Appended to shop/models.py: a new table, and a new column on an existing one.
+# Appended to shop/models.py: a new table, a new column and a new index on existing ones.
 REFUNDS = """
 
 Customer.phone = sa.Column(sa.String(30), nullable=True)
+sa.Index("ix_order_lines_sku", OrderLine.__table__.c.sku)
 
 
 class Refund(Base):
@@ -212,11 +213,16 @@ def test_the_drop_in_on_sqlalchemy_14(sqla14, tmp_path, kind, driver):
         alembic("downgrade", "-1")
         assert len(execute(url, active)) == len(emails)
 
-        # An autogenerate round trip: a new table, and a new column on an existing one.
+        # An autogenerate round trip: a new table, and a new column on an existing one;
+        # the index on an existing table gets a revision of its own, built by safe_ddl
+        # (concurrently on PostgreSQL).
         alembic("upgrade", "head")
         models = project / "shop" / "models.py"
         models.write_text(models.read_text() + REFUNDS)
+        before = revision_files(project)
         alembic("revision", "--autogenerate", "-m", "refunds")
+        written = "".join(path.read_text() for path in revision_files(project) - before)
+        assert "from alembic_env_safe_ddl import create_index" in written
         alembic("upgrade", "head")
         assert "refunds" in table_names(url)
         assert "No new upgrade operations detected" in alembic("check")
