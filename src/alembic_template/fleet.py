@@ -10,7 +10,7 @@ connection reads every tenant's revision, and an `upgrade` or `downgrade` to a f
 target skips the tenants already there, so a rerun after a failure does only what is left.
 A failing tenant does not stop the others; the command ends with a table (tenant, from,
 to, seconds, result) and fails if any tenant did. Connections: the fleet's one, and each
-running tenant's one (two while a revision runs backfill()).
+running tenant's one (more while a revision runs backfill(): one per its workers).
 """
 
 from __future__ import annotations
