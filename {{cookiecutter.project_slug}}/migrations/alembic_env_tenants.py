@@ -1,15 +1,17 @@
 """Tenants: `alembic -x tenant=NAME <command>` runs a command for one tenant.
 
-On PostgreSQL a tenant is a schema. Every connection of the migration (its own, the
-migration lock's, backfill()'s) gets the schema alone as its search_path before anything
-else runs on it, so revisions' unqualified names, reflection and autogenerate are the
-tenant's; alembic's version table is written into the schema by name. On MySQL and
+On PostgreSQL a tenant is a schema. Every connection of the migration (its own, and
+backfill()'s) gets the schema alone as its search_path before anything else runs on it,
+so revisions' unqualified names, reflection and autogenerate are the tenant's; alembic's
+version table is written into the schema by name, and the migration lock is the
+tenant's (alembic_env_locks.py names it after the version table). On MySQL and
 MariaDB a tenant is a database: the URL's database is replaced by it. SQLite has
 neither: a tenant there is a database file of its own, named by the URL.
 
 A tenant that does not exist is refused in one line, unless -x create_tenant=true asks
-for it to be created. It lives beside env.py, which asks it for the tenant's URL, engine,
-configure() options and, offline, the SQL that selects the tenant.
+for it to be created; so is a tenant with include_schemas on. It lives beside env.py,
+which asks it for the tenant's URL, engine, configure() options and, offline, the SQL
+that selects the tenant.
 """
 
 from __future__ import annotations
