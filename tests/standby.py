@@ -1,4 +1,4 @@
-"""A private PostgreSQL primary and streaming standby on this machine, for replica tests.
+"""Private primary and replica pairs on this machine, for replica tests: PostgreSQL, MariaDB.
 
 The shared server (TEST_POSTGRESQL_URL) allows no replication connections, so the tests
 make a pair of their own: `initdb` in a folder the postgres user owns, `pg_basebackup -R`
@@ -8,8 +8,13 @@ session, or another xdist worker, finds it running and uses it; a file lock lets
 process at a time make or start it. Where PostgreSQL's server programs are not installed
 the tests skip, saying so (they fail instead under REQUIRE_TEST_SERVERS=1).
 
-    python -m tests.standby          # make or start the pair, print its two URLs
-    python -m tests.standby stop     # stop both servers (the folder stays)
+MariaDB likewise (the shared server writes no binary log, so nothing can replicate it):
+`mariadb-install-db` once, a copy of that folder for the replica, both `mariadbd` started
+as the mysql user on ports 3307 and 3308 (TEST_MARIADB_REPLICA_PORTS="P,R"), the primary
+with a binary log, the replica following it from the primary's position at its start.
+
+    python -m tests.standby          # make or start both pairs, print their URLs
+    python -m tests.standby stop     # stop all four servers (the folders stay)
 """
 
 from __future__ import annotations
@@ -25,12 +30,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 FOLDER = Path(os.environ.get("TEST_STANDBY_DIR", "/tmp/alembic-template-standby"))
 PORTS = tuple(int(p) for p in os.environ.get("TEST_STANDBY_PORTS", "5433,5434").split(","))
+MARIADB_FOLDER = FOLDER.with_name(FOLDER.name + "-mariadb")
+MARIADB_PORTS = tuple(
+    int(p) for p in os.environ.get("TEST_MARIADB_REPLICA_PORTS", "3307,3308").split(",")
+)
+MARIADB_USER = "mysql"
 # The server user: PostgreSQL refuses to run as root.
 SERVER_USER = "postgres"
 STARTUP_SECONDS = 60
@@ -189,10 +200,112 @@ def stop_pair() -> None:
                 as_server_user(bin_dir / "pg_ctl", "stop", "-m", "fast", "-D", data)
 
 
+def mariadb_url(port: int, database: str = "mysql") -> URL:
+    return sa.make_url(f"mysql+pymysql://root@127.0.0.1:{port}/{database}")
+
+
+def mariadb_answers(port: int, query: str = "SELECT 1") -> Any:
+    """The first row of a query's answer as a mapping, or None when nothing answers."""
+    engine = sa.create_engine(
+        mariadb_url(port), poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 2}
+    )
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql(query).mappings().first()
+    except sa.exc.OperationalError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def start_mariadb(name: str, port: int, server_id: int) -> None:
+    """mariadbd on the folder `name`, with a binary log, unless it answers already."""
+    if mariadb_answers(port) is not None:
+        return
+    folder = MARIADB_FOLDER
+    command = ["start-stop-daemon", "--start", "--background", "--pidfile"]
+    command += [str(folder / f"{name}.pid"), "--exec", "/usr/sbin/mariadbd", "--"]
+    command += [
+        "--no-defaults", f"--datadir={folder / name}", f"--port={port}",
+        "--bind-address=127.0.0.1", f"--socket={folder / name}.sock",
+        f"--pid-file={folder / name}.pid", f"--server-id={server_id}",
+        f"--log-bin={folder / name}-bin", "--binlog-format=ROW",
+        "--innodb-buffer-pool-size=64M", f"--log-error={folder / name}.err",
+        "--skip-name-resolve",
+    ]  # fmt: skip
+    if os.geteuid() == 0:
+        command.insert(command.index("--no-defaults") + 1, f"--user={MARIADB_USER}")
+    subprocess.run(command, capture_output=True, check=False, timeout=60)
+    for _ in range(STARTUP_SECONDS * 10):
+        if mariadb_answers(port) is not None:
+            return
+        time.sleep(0.1)
+    raise Unavailable(f"mariadbd in {folder / name} did not answer on port {port}")
+
+
+def ensure_mariadb_pair() -> tuple[URL, URL]:
+    """A private MariaDB primary and its replica, made or started as needed; their URLs."""
+    primary_port, replica_port = MARIADB_PORTS
+    installer = shutil.which("mariadb-install-db")
+    if not installer or not Path("/usr/sbin/mariadbd").exists() or os.geteuid() != 0:
+        raise Unavailable("the MariaDB replica tests need mariadbd, mariadb-install-db and root")
+    with locked():
+        folder = MARIADB_FOLDER
+        if not (folder / "replica" / "mysql").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            user = pwd.getpwnam(MARIADB_USER)
+            os.chown(folder, user.pw_uid, user.pw_gid)
+            result = subprocess.run(
+                [installer, f"--user={MARIADB_USER}", f"--datadir={folder / 'primary'}",
+                 "--auth-root-authentication-method=normal", "--skip-test-db"],
+                capture_output=True, text=True, check=False, timeout=300,
+            )  # fmt: skip
+            if result.returncode != 0:
+                raise Unavailable(f"mariadb-install-db failed: {result.stderr.strip()[:300]}")
+            # The replica starts as a copy, so it follows from the primary's first position.
+            shutil.copytree(folder / "primary", folder / "replica", symlinks=True)
+            subprocess.run(["chown", "-R", MARIADB_USER, str(folder)], check=True)
+        start_mariadb("primary", primary_port, 1)
+        start_mariadb("replica", replica_port, 2)
+        status = mariadb_answers(replica_port, "SHOW REPLICA STATUS")
+        if status is None:  # never set up: follow the primary from its first binlog
+            execute_autocommit(
+                mariadb_url(replica_port),
+                f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary_port}, "
+                "MASTER_USER='root', MASTER_PASSWORD='', MASTER_LOG_FILE='primary-bin.000001', "
+                "MASTER_LOG_POS=4",
+                "START REPLICA",
+            )
+        elif status["Slave_SQL_Running"] != "Yes" or status["Slave_IO_Running"] != "Yes":
+            execute_autocommit(mariadb_url(replica_port), "START REPLICA")
+    return mariadb_url(primary_port), mariadb_url(replica_port)
+
+
+def execute_autocommit(url: URL, *statements: str) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+    engine.dispose()
+
+
+def stop_mariadb_pair() -> None:
+    with locked():
+        for name in ("replica", "primary"):
+            pid_file = MARIADB_FOLDER / f"{name}.pid"
+            if pid_file.exists():
+                subprocess.run(
+                    ["start-stop-daemon", "--stop", "--oknodo", "--retry", "30", "--pidfile",
+                     str(pid_file)],
+                    capture_output=True, check=False,
+                )  # fmt: skip
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["stop"]:
         stop_pair()
+        stop_mariadb_pair()
     else:
-        pair = ensure_pair()
-        print(pair.primary.render_as_string(hide_password=False))
-        print(pair.standby.render_as_string(hide_password=False))
+        for url in (*ensure_pair().on("postgres"), *ensure_mariadb_pair()):
+            print(url.render_as_string(hide_password=False))

@@ -176,6 +176,43 @@ def test_uuid_key_resumes_after_a_failure(database_url, workers):
     assert total == 1000  # the rows of both runs: the count resumes too
 
 
+# Whole-number keys 1..2000, then two far jumps: adaptive batches step through the keys.
+SPARSE_KEYS = [*range(1, 2001), *range(10**6, 10**6 + 2000), *range(2 * 10**9, 2 * 10**9 + 2000)]
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_adaptive_batches_over_sparse_keys_resume_after_a_failure(
+    database_url, workers, monkeypatch
+):
+    monkeypatch.setattr(helper, "DEFAULT_BATCH_SIZE", 500)  # many batches of a small table
+    with engine_for(database_url).begin() as connection:
+        connection.execute(
+            sa.text("CREATE TABLE items (id INTEGER PRIMARY KEY, counter INTEGER NOT NULL)")
+        )
+        connection.execute(items.insert(), [{"id": key, "counter": 0} for key in SPARSE_KEYS])
+    batches = 0
+
+    def failing_on_the_fifth_batch(batch):
+        nonlocal batches
+        batches += 1
+        if batches == 5:
+            raise RuntimeError("crash")
+        return sa.update(items).where(batch).values(counter=items.c.counter + 1)
+
+    def run(statement) -> int:
+        with migration(database_url):
+            return helper.backfill(items, statement=statement, workers=workers, name="s")
+
+    with pytest.raises(RuntimeError, match="crash"):
+        run(failing_on_the_fifth_batch)
+    if database_url.get_backend_name() != "sqlite":
+        assert 0 < sum(counters(database_url)) < len(SPARSE_KEYS)  # committed batches stay
+    total = run(lambda batch: sa.update(items).where(batch).values(counter=items.c.counter + 1))
+    assert counters(database_url) == [1] * len(SPARSE_KEYS)
+    assert total == len(SPARSE_KEYS)
+    assert not progress_table_exists(database_url)
+
+
 def test_empty_table_is_done_at_once(database_url):
     create_items(database_url, rows=0)
     with migration(database_url):
@@ -201,6 +238,31 @@ def test_progress_is_logged_with_rate_and_time_left(tmp_path, caplog):
     messages = [record.getMessage() for record in caplog.records]
     assert any("of 500 rows" in m and "rows/s" in m and "s left" in m for m in messages)
     assert messages[-1].startswith("backfill items: 500 rows in ")
+    # SQLite has one writer: the default workers fall back to one, and say so.
+    assert "backfill items: 1 worker (SQLite has one writer)" in messages
+    assert "workers" not in messages[-1]
+
+
+def test_batches_are_sized_to_their_time_unless_a_size_is_given():
+    adaptive = helper.BatchSize(None)
+    assert adaptive.rows == helper.DEFAULT_BATCH_SIZE
+    adaptive.after(helper.BATCH_SECONDS * 4, changed=5000)  # too slow: halve, no more
+    assert adaptive.rows == helper.DEFAULT_BATCH_SIZE // 2
+    adaptive.after(helper.BATCH_SECONDS / 100, changed=2500)  # fast: grow, by half at most
+    assert adaptive.rows == helper.DEFAULT_BATCH_SIZE // 2 * 3 // 2
+    sparse = helper.BatchSize(None)
+    sparse.after(helper.BATCH_SECONDS / 100, changed=helper.MAX_BATCH_SIZE)  # rows capped
+    assert sparse.rows == helper.DEFAULT_BATCH_SIZE
+    fixed = helper.BatchSize(100)
+    fixed.after(10.0, changed=100)
+    assert fixed.rows == 100
+
+
+def test_workers_must_be_a_whole_number_of_one_or_more(tmp_path):
+    url = sa.make_url(f"sqlite:///{tmp_path / 'w.db'}")
+    create_items(url, rows=1)
+    with migration(url), pytest.raises(CommandError, match="workers=0; pass a whole number"):
+        helper.backfill(items, values={"counter": 1}, workers=0)
 
 
 def test_composite_or_undeclared_keys_are_refused_plainly(tmp_path):

@@ -3,7 +3,9 @@
 On a real PostgreSQL streaming standby (tests/standby.py makes a private pair): its
 replay is paused with pg_wal_replay_pause(), so it falls behind for real; the backfill
 logs the pause and changes no row while it lasts, and finishes once replay resumes. The
-lag is read from the primary (pg_stat_replication) or from the standby's own URL.
+lag is read from the primary (pg_stat_replication) or from the standby's own URL. And on
+a real MariaDB replica (a private pair too): a session on the replica holds a lock on the
+table, so its replication thread waits and Seconds_Behind_Master grows.
 """
 
 from __future__ import annotations
@@ -43,6 +45,35 @@ def standby_pair() -> standby.StandbyPair:
     except standby.Unavailable as reason:
         unavailable(f"{reason} (tests/standby.py)")
         raise  # unavailable() skips or fails: not reached
+
+
+@pytest.fixture(scope="session")
+def mariadb_pair() -> tuple[URL, URL]:
+    """The private MariaDB primary and replica, made or started once."""
+    try:
+        return standby.ensure_mariadb_pair()
+    except standby.Unavailable as reason:
+        unavailable(f"{reason} (tests/standby.py)")
+        raise  # unavailable() skips or fails: not reached
+
+
+@pytest.fixture
+def replicated_mariadb(mariadb_pair: tuple[URL, URL]) -> Iterator[tuple[URL, URL]]:
+    """A throwaway database on the MariaDB primary with items, and its replica's URL."""
+    admin, replica_admin = mariadb_pair
+    name = f"at_{uuid.uuid4().hex[:12]}"
+    execute_autocommit(admin, f"CREATE DATABASE {name}")
+    primary, replica = admin.set(database=name), replica_admin.set(database=name)
+    try:
+        with sa.create_engine(primary, poolclass=sa.pool.NullPool).begin() as connection:
+            connection.exec_driver_sql(
+                "CREATE TABLE items (id int PRIMARY KEY, counter int NOT NULL) ENGINE=InnoDB"
+            )
+            connection.exec_driver_sql(f"INSERT INTO items SELECT seq, 0 FROM seq_1_to_{ROWS}")
+        wait_for(lambda: rows_on(replica) == ROWS, "the replica to apply the new table")
+        yield primary, replica
+    finally:
+        execute_autocommit(admin, f"DROP DATABASE IF EXISTS {name}")
 
 
 @pytest.fixture
@@ -85,7 +116,7 @@ def rows_on(url: URL) -> int | None:
 
 def changed(url: URL) -> int:
     with sa.create_engine(url, poolclass=sa.pool.NullPool).connect() as connection:
-        return connection.exec_driver_sql("SELECT sum(counter) FROM items").scalar()
+        return int(connection.exec_driver_sql("SELECT sum(counter) FROM items").scalar())
 
 
 @contextmanager
@@ -98,7 +129,9 @@ def replay_paused(replica: URL) -> Iterator[None]:
         execute_autocommit(replica, "SELECT pg_wal_replay_resume()")
 
 
-def backfill_in_background(primary: URL, opts: dict, results: list) -> threading.Thread:
+def backfill_in_background(
+    primary: URL, opts: dict, results: list, pause: float = 0.1
+) -> threading.Thread:
     """backfill() as a revision runs it, with env.py's replica options in `opts`."""
 
     def run() -> None:
@@ -115,7 +148,7 @@ def backfill_in_background(primary: URL, opts: dict, results: list) -> threading
                             values={"counter": items.c.counter + 1},
                             batch_size=100,
                             workers=2,
-                            pause=0.1,  # 30 slow batches: seconds, time to fall behind
+                            pause=pause,  # 30 slow batches: seconds, time to fall behind
                             name="replicas",
                         )
                     )
@@ -154,6 +187,38 @@ def test_backfill_waits_while_the_standby_lags_then_finishes(replicated, source,
     assert "s behind (max_replica_lag 1 s)" in pause, pause
     assert any("replicas caught up after" in m for m in caplog.messages), caplog.messages
     wait_for(lambda: changed(replica) == ROWS, "the standby to catch up")
+
+
+@pytest.mark.slow
+@pytest.mark.mysql
+@pytest.mark.xdist_group("standby")
+def test_backfill_waits_while_a_mariadb_replica_lags_then_finishes(replicated_mariadb, caplog):
+    primary, replica = replicated_mariadb
+    opts = {"max_replica_lag": 1.0, "replica_urls": [replica.render_as_string()]}
+    results: list = []
+    # The replica's replication thread waits for this session's lock on items.
+    blocker = sa.create_engine(replica, poolclass=sa.pool.NullPool).connect()
+    blocker.exec_driver_sql("LOCK TABLES items WRITE")
+    try:
+        with caplog.at_level(logging.INFO, logger="alembic.backfill"):
+            # Seconds_Behind_Master counts whole seconds: slower batches, to pass 1 s.
+            thread = backfill_in_background(primary, opts, results, pause=0.3)
+            wait_for(lambda: "pausing" in caplog.text or results, "the backfill to pause")
+            assert not results, results
+            time.sleep(0.5)  # a worker's batch under way when the pause began commits
+            while_paused = changed(primary)
+            time.sleep(2)
+            assert changed(primary) == while_paused, "batches ran while the replica lagged"
+            assert 0 < while_paused < ROWS and thread.is_alive()
+    finally:
+        blocker.exec_driver_sql("UNLOCK TABLES")
+        blocker.close()
+    thread.join(timeout=120)
+    assert results == [ROWS], results
+    pause = next(m for m in caplog.messages if "pausing" in m)
+    assert "s behind (max_replica_lag 1 s)" in pause, pause
+    assert any("replicas caught up after" in m for m in caplog.messages), caplog.messages
+    wait_for(lambda: changed(replica) == ROWS, "the replica to catch up")
 
 
 @pytest.mark.postgresql

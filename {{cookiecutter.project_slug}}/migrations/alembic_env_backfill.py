@@ -55,10 +55,11 @@ from sqlalchemy.sql import ColumnElement, Executable, TableClause
 
 log = logging.getLogger("alembic.backfill")
 
-# The first batch's rows; later batches are sized to last about BATCH_SECONDS each, well
-# under half a second, between MIN_BATCH_SIZE and MAX_BATCH_SIZE rows.
-DEFAULT_BATCH_SIZE = 20_000
-BATCH_SECONDS = 0.2
+# The first batch's rows, small enough for a slow or busy server; later batches are sized
+# to last about BATCH_SECONDS each, well under half a second, between MIN_BATCH_SIZE and
+# MAX_BATCH_SIZE rows.
+DEFAULT_BATCH_SIZE = 5_000
+BATCH_SECONDS = 0.1
 MIN_BATCH_SIZE, MAX_BATCH_SIZE = 500, 500_000
 # Connections walking the table at once (PostgreSQL and MySQL; SQLite has one writer).
 DEFAULT_WORKERS = 4
@@ -332,20 +333,25 @@ class Part:
     last: Any
     done: int = 0
     finished: bool = False
+    greatest: Any = None  # the table's greatest key when last read (stepping, open end)
 
 
 class BatchSize:
-    """Rows per batch: as given, or adapted after each batch so that its transaction,
-    and the row locks it holds, lasts about BATCH_SECONDS."""
+    """Rows per batch (or keys, when stepping through whole-number keys): as given, or
+    adapted after each batch so that its transaction, and the row locks it holds, lasts
+    about BATCH_SECONDS."""
 
     def __init__(self, given: int | None) -> None:
         self.rows = given or DEFAULT_BATCH_SIZE
         self.adaptive = given is None
 
-    def after(self, seconds: float) -> None:
-        if self.adaptive and seconds > 0:
-            factor = min(2.0, max(0.5, BATCH_SECONDS / seconds))  # no wild swings
-            self.rows = int(min(MAX_BATCH_SIZE, max(MIN_BATCH_SIZE, self.rows * factor)))
+    def after(self, seconds: float, changed: int) -> None:
+        if not self.adaptive or seconds <= 0:
+            return
+        factor = min(1.5, max(0.5, BATCH_SECONDS / seconds))  # no wild swings
+        if changed:  # keys are not rows where they are sparse: cap the rows, not the keys
+            factor = min(factor, MAX_BATCH_SIZE / changed)
+        self.rows = max(MIN_BATCH_SIZE, int(self.rows * factor))
 
 
 class KeysetWalk:
@@ -370,6 +376,12 @@ class KeysetWalk:
         self.pause = pause
         self.workers = workers
         self.watch = ReplicaWatch(table.name, None, 0)
+        # Adaptive batches of whole-number keys step through the keys, (last, last + n]:
+        # no query to find where a batch ends, nor to count the rows first.
+        try:
+            self.stepping = batch_size is None and key_column.type.python_type is int
+        except NotImplementedError:
+            self.stepping = False
 
     def run(self, bind: Connection, name: str, revision: str | None) -> int:
         """Walk the table on the right connections for the database."""
@@ -437,7 +449,7 @@ class KeysetWalk:
                 parts, total = self.plan(connection)
             if total is None:
                 total = done + sum(self.rows_in(connection, p) for p in parts if not p.finished)
-        meter = ProgressMeter(self.table.name, total, done)
+        meter = ProgressMeter(self.table.name, total, done, estimated=self.stepping)
         if len(parts) == 1 and parts[0].row == self.name:
             self.walk_part(connection, parts[0], meter, None)
         else:
@@ -454,14 +466,18 @@ class KeysetWalk:
                 connection.exec_driver_sql(statement)
 
     def plan(self, connection: Connection) -> tuple[list[Part], int]:
-        """Split the rows to do into up to `workers` ranges of about equal size, at least a
-        batch each; saved at once (a rerun must walk the same ranges). And the row count."""
-        total = self.rows_in(connection, Part(self.name, None, None, None))
+        """Split the rows to do into up to `workers` ranges, at least a batch each; saved
+        at once (a rerun must walk the same ranges). And the row count."""
+        if self.stepping:  # the keys' span: at least the rows, and no scan to count them
+            least, greatest = connection.execute(
+                sa.select(sa.func.min(self.key), sa.func.max(self.key))
+            ).first()
+            total = 0 if least is None else greatest - least + 1
+        else:
+            total = self.rows_in(connection, Part(self.name, None, None, None))
         count = min(self.workers, max(1, -(-total // (self.batch_size or DEFAULT_BATCH_SIZE))))
         bounds: list[Any] = []
-        for i in range(1, count):
-            query = sa.select(self.key).where(*where_clauses(self.where)).order_by(self.key)
-            bound = connection.execute(query.offset(total * i // count - 1).limit(1)).scalar()
+        for bound in self.cuts(connection, total, count):
             if bound is not None and (not bounds or bound > bounds[-1]):
                 bounds.append(bound)
         parts = self.parts_between(bounds)
@@ -470,6 +486,29 @@ class KeysetWalk:
             for part in parts:
                 self.save(connection, part.row, part.lower, 0)
         return parts, total
+
+    def cuts(self, connection: Connection, total: int, count: int) -> list[Any]:
+        """Keys cutting the rows into `count` parts: whole-number keys evenly between their
+        least and greatest (two index lookups; parts of uneven sizes where the keys are),
+        other keys at every total/count-th row (an index scan each)."""
+        if count < 2:
+            return []
+        where = where_clauses(self.where)
+        try:
+            whole_numbers = self.key.type.python_type is int
+        except NotImplementedError:
+            whole_numbers = False
+        if whole_numbers:
+            query = sa.select(sa.func.min(self.key), sa.func.max(self.key)).where(*where)
+            least, greatest = connection.execute(query).first()
+            if least is None:
+                return []
+            return [least + (greatest - least) * i // count for i in range(1, count)]
+        query = sa.select(self.key).where(*where).order_by(self.key)
+        return [
+            connection.execute(query.offset(total * i // count - 1).limit(1)).scalar()
+            for i in range(1, count)
+        ]
 
     def parts_between(self, bounds: list[Any]) -> list[Part]:
         """The parts cut at `bounds`; one part is the whole table, under the call's name."""
@@ -519,14 +558,14 @@ class KeysetWalk:
             self.watch.wait_while_lagging(stop)
             started = time.monotonic()
             with connection.begin():
-                upper = self.batch_end(connection, part, size.rows)
+                upper = self.next_end(connection, part, size.rows)
                 changed = self.execute(connection, self.batch(part, upper))
                 part.done += changed
                 if upper is None:
                     self.part_done(connection, part)
                 else:
                     self.save(connection, part.row, upper, part.done)
-            size.after(time.monotonic() - started)
+            size.after(time.monotonic() - started, changed)
             meter.add(changed)
             if upper is None:
                 part.finished = True
@@ -573,6 +612,22 @@ class KeysetWalk:
         if end is not None:
             conditions.append(self.key <= end)
         return sa.and_(*conditions) if conditions else sa.true()
+
+    def next_end(self, connection: Connection, part: Part, size: int) -> Any:
+        """The next batch's last key; None for the part's last batch."""
+        if not self.stepping:
+            return self.batch_end(connection, part, size)
+        if part.last is None:  # the first part, from just before the least key
+            least = connection.execute(sa.select(sa.func.min(self.key))).scalar()
+            if least is None:
+                return None
+            part.last = least - 1
+        end = part.last + size
+        if part.upper is not None:
+            return end if end < part.upper else None
+        if part.greatest is None or end >= part.greatest:  # rows may have come since
+            part.greatest = connection.execute(sa.select(sa.func.max(self.key))).scalar()
+        return end if part.greatest is not None and end < part.greatest else None
 
     def batch_end(self, connection: Connection, part: Part, rows: int) -> Any:
         """The key of the batch's last row; None when fewer than a batch are left."""
@@ -659,9 +714,10 @@ class ProgressMeter:
     """Logs rows done, the total, the rate and the time left, at most once a second;
     shared by a backfill's workers."""
 
-    def __init__(self, table: str, total: int, done: int) -> None:
+    def __init__(self, table: str, total: int, done: int, estimated: bool = False) -> None:
         self.table = table
         self.total = total
+        self.of = "of about" if estimated else "of"
         self.started = time.monotonic()
         self.first = self.done = done
         self.last_report = self.started
@@ -677,9 +733,10 @@ class ProgressMeter:
             rate = (self.done - self.first) / max(now - self.started, 1e-9)
             left = max(self.total - self.done, 0) / rate if rate else float("inf")
             log.info(
-                "backfill %s: %d of %d rows, %.0f rows/s, about %.0f s left",
+                "backfill %s: %d %s %d rows, %.0f rows/s, about %.0f s left",
                 self.table,
                 self.done,
+                self.of,
                 self.total,
                 rate,
                 left,
