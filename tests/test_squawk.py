@@ -297,6 +297,7 @@ def git_in(project: Path, *arguments: str) -> None:
     subprocess.run(["git", *identity, *arguments], cwd=project, check=True, capture_output=True)
 
 
+@pytest.mark.slow  # three runs of the project's squawk test
 def test_a_baseline_revision_leaves_its_findings_and_older_ones_out(project_copy, tmp_path):
     project = project_copy("default")
     write_unsafe(project, "plain-index")
@@ -318,6 +319,7 @@ def test_a_baseline_revision_leaves_its_findings_and_older_ones_out(project_copy
     assert f"test_squawk[{REVISION}] FAILED" in output(result), output(result)
 
 
+@pytest.mark.slow  # three runs of the project's squawk test
 def test_a_git_ref_leaves_out_the_revision_files_it_already_has(project_copy, tmp_path):
     project = project_copy("default")
     write_unsafe(project, "plain-index")
@@ -341,7 +343,9 @@ def test_a_git_ref_leaves_out_the_revision_files_it_already_has(project_copy, tm
     assert later.name in output(result)
 
 
-@pytest.mark.parametrize("git_repository", [False, True], ids=["no-git", "in-git"])
+@pytest.mark.parametrize(
+    "git_repository", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["no-git", "in-git"]
+)
 def test_an_unknown_baseline_is_one_line(project_copy, tmp_path, git_repository):
     project = project_copy("default")
     if git_repository:

@@ -50,7 +50,8 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "add-tests",
         help="Write the generated migration test suite into this repository's tests/.",
-        description=__doc__.split("\n\n")[0],
+        description="Write a generated project's migration tests into tests/ beside this "
+        "repository's alembic.ini, configured from its alembic configuration.",
     )
     # Also after the subcommand, as the README writes it; SUPPRESS keeps a -c given before.
     parser.add_argument(
