@@ -34,6 +34,8 @@ TIMEOUT_DEFAULTS = {
     "statement_timeout": "10min",
     "index_statement_timeout": "2h",
     "migration_lock_timeout": "10min",
+    # Not a timeout: how far a replica may lag before backfill() waits (0: never waits).
+    "max_replica_lag": "10s",
 }
 # 11 tries, 19 to 38 s of waits between them in all (alembic_env_locks.backoff_seconds()).
 DEFAULT_LOCK_RETRIES = 10
