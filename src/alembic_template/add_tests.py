@@ -193,8 +193,13 @@ def env_py_package(env_py: Path) -> str:
 
 def template_root() -> Path:
     """The cookiecutter template: the wheel's copy, else the checkout's."""
-    packaged = PACKAGE_DIR / "project_template"
-    return packaged if (packaged / "cookiecutter.json").is_file() else CHECKOUT_ROOT
+    for root in (PACKAGE_DIR / "project_template", CHECKOUT_ROOT):
+        if (root / "cookiecutter.json").is_file():
+            return root
+    raise CommandError(
+        "add-tests: this installation of alembic-template has no copy of the template's "
+        "tests: install it from a checkout (pip install -e PATH) or a newer release"
+    )
 
 
 def template_files(root: Path) -> list[Path]:
