@@ -57,7 +57,7 @@ def counting_connections(url: URL, like: str) -> Iterator[list[int]]:
     if url.get_backend_name() == "postgresql":
         query = (
             "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE :like "
-            "AND pid <> pg_backend_pid()"
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"  # not autovacuum
         )
     else:
         query = (
