@@ -124,7 +124,7 @@ def test_lock_timeout_bounds_how_long_writers_wait(project_copy, tmp_path, kind)
         alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
         seed_user(url)
         bounded = {"ALEMBIC_LOCK_TIMEOUT": "1s", "ALEMBIC_LOCK_RETRIES": "0"}
-        with long_transaction(url, seconds=8), writer(url) as waits:
+        with long_transaction(url, seconds=60), writer(url) as waits:
             time.sleep(0.3)
             result = alembic(project, "upgrade", "head", url=url, extra_env=bounded, check=False)
             time.sleep(0.3)
@@ -307,7 +307,7 @@ def test_a_half_applied_revision_is_not_retried_and_says_what_ran(project_copy, 
     with throwaway_database(kind, tmp_path) as url:
         alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
         retrying = {"ALEMBIC_LOCK_TIMEOUT": "1s", "ALEMBIC_LOCK_RETRIES": "3"}
-        with long_transaction(url, seconds=8):
+        with long_transaction(url, seconds=60):
             time.sleep(0.3)
             result = alembic(project, "upgrade", "head", url=url, extra_env=retrying, check=False)
         assert result.returncode != 0 and "Traceback" not in result.stderr
