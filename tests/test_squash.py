@@ -270,3 +270,43 @@ def test_data_migrations_are_told_by_what_they_call(tmp_path, body, changes_rows
     revision = tmp_path / "revision.py"
     revision.write_text(f"def upgrade():\n    {body}\n")
     assert history_module().changes_rows(revision) is changes_rows
+
+
+@pytest.mark.slow
+def test_a_stock_env_py_builds_the_scratch_database_never_the_configured_one(tmp_path):
+    """`alembic-template squash` in a plain `alembic init` project, whose env.py reads
+    sqlalchemy.url and knows nothing of a handed-over engine."""
+    run(tmp_path, sys.executable, "-m", "alembic", "init", "migrations")
+    ini = tmp_path / "alembic.ini"
+    configured = tmp_path / "app.db"
+    text = ini.read_text().replace(
+        "sqlalchemy.url = driver://user:pass@localhost/dbname",
+        f"sqlalchemy.url = sqlite:///{configured}",
+    )
+    ini.write_text(text)
+    run(
+        tmp_path,
+        sys.executable,
+        "-m",
+        "alembic",
+        "revision",
+        "-m",
+        "things",
+        "--rev-id",
+        "111111111111",
+    )
+    (revision,) = (tmp_path / "migrations" / "versions").glob("*.py")
+    source = revision.read_text()
+    source = source.replace(
+        '"""Upgrade schema."""\n    pass',
+        'op.create_table("things", sa.Column("id", sa.Integer, primary_key=True))',
+    )
+    source = source.replace('"""Downgrade schema."""\n    pass', 'op.drop_table("things")')
+    revision.write_text(source)
+
+    result = package_route(tmp_path, "squash")
+
+    assert "squashed 1 revision into 111111111111_baseline.py" in result.stdout
+    (baseline,) = (tmp_path / "migrations" / "versions").glob("*.py")
+    assert "op.create_table('things'," in baseline.read_text()
+    assert not configured.exists(), "the squash ran the history on the configured database"

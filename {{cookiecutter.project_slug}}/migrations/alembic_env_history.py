@@ -118,7 +118,8 @@ def squash(config: Config, message: str | None = None) -> None:
     target = baseline_path(script, head, message or "Baseline")
     target.write_text(text, encoding="utf-8")
     run_write_hooks(script, target)
-    print(f"squashed {len(history)} revisions into {target.name} (revision {head.revision})")
+    count = f"{len(history)} revision{'s' if len(history) > 1 else ''}"
+    print(f"squashed {count} into {target.name} (revision {head.revision})")
     if dropped:
         print("data migrations not carried over: " + ", ".join(s.revision for s in dropped))
 
@@ -155,7 +156,6 @@ class Schema:
     enums: list[dict[str, Any]] = field(default_factory=list)
     sequences: list[str] = field(default_factory=list)
     views: list[tuple[str, str]] = field(default_factory=list)
-    lines: set[str] = field(default_factory=set)
     quote: Callable[[str], str] = str
 
 
@@ -233,6 +233,9 @@ def on_connection(engine: Any, work: Callable[[Connection], Any]) -> Any:
                 raise connection_error(engine.url, error) from None
             try:
                 return await connection.run_sync(work)
+            except sa.exc.DBAPIError as error:
+                reason = first_line(engine.url, error)
+                raise CommandError(f"{redacted(engine.url)}: {reason}") from None
             finally:
                 await connection.close()
                 await engine.dispose()
@@ -341,7 +344,7 @@ def reflected_schema(connection: Connection) -> Schema:
             metadata.remove(table)  # alembic's version table under another name
     inspector = sa.inspect(connection)
     quote = connection.dialect.identifier_preparer.quote
-    schema = Schema(metadata, dialect, lines=schema_lines(connection), quote=quote)
+    schema = Schema(metadata, dialect, quote=quote)
     if dialect == "postgresql":
         schema.enums = list(inspector.get_enums())
         schema.sequences = standalone_sequences(connection)
@@ -488,7 +491,7 @@ Revision ID: {head.revision}
 Revises:
 Create Date: {today}
 
-The {len(history)} revisions from {history[0].revision} to {head.revision}, squashed into one
+The {len(history)} revision(s) from {history[0].revision} to {head.revision}, squashed into one
 by alembic_env_history.py; their files are in version control. A database already at
 {head.revision} needs nothing; a new one gets its schema from here, built on {schema.dialect}.
 
