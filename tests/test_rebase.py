@@ -200,3 +200,16 @@ def test_the_readme_commands_run_as_written(project_copy, tmp_path):
     (baseline,) = versions(project).glob("*.py")
     assert module_value(baseline, "revision") == OURS
     assert '"""Baseline\n' in baseline.read_text()
+
+
+@pytest.mark.slow
+def test_the_config_is_named_with_c_from_another_folder(project_copy, tmp_path):
+    """As with alembic, -c names the config; its %(here)s paths are the project's."""
+    project = project_copy("default")
+    add_example(project, "two-branches")
+    script = project / "migrations" / "alembic_env_history.py"
+    result = run(
+        tmp_path, sys.executable, str(script), "-c", str(project / "alembic.ini"), "rebase", OURS
+    )
+    assert f"moved 2 revisions onto {THEIRS}" in result.stdout
+    assert heads(project).split() == [OURS, "(head)"]
