@@ -21,7 +21,8 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Engine
 
 from .databases import throwaway_database
-from .projects import ROOT
+from .projects import ROOT, add_example
+from .test_generated_suite import output, pytest_in
 
 DATABASE_PY = ROOT / "{{cookiecutter.project_slug}}" / "tests" / "database.py"
 
@@ -194,3 +195,35 @@ def test_a_second_unnamed_twin_left_behind_is_reported(engine):
     left_behind, not_restored = up_and_down(engine, upgrade)
     assert not_restored == []
     assert any(line.startswith("unique users.* ['email']") for line in left_behind), left_behind
+
+
+# --- in a generated project's own suite, on MySQL ------------------------------------------
+
+RECREATED = "ffff00000002"
+
+
+@pytest.mark.parametrize("kind", ["mysql"])
+def test_the_generated_suite_passes_a_key_recreated_under_its_old_name(
+    project_copy, tmp_path, kind
+):
+    """The issue's false positive: awards_ibfk_1's implicit index comes back renamed."""
+    project = project_copy("mysql")
+    add_example(project, "mysql-recreated-foreign-key")
+    result = pytest_in(project, tmp_path, "-k", "leaves_no_trace", kind=kind, option_set="mysql")
+    assert result.returncode == 0, output(result)
+    assert f"test_downgrade_leaves_no_trace[{RECREATED}] PASSED" in output(result)
+
+
+@pytest.mark.parametrize("kind", ["mysql"])
+def test_the_generated_suite_reports_a_key_not_restored(project_copy, tmp_path, kind):
+    project = project_copy("mysql")
+    (_, revision) = add_example(project, "mysql-recreated-foreign-key")
+    text = revision.read_text()
+    restore = 'add_foreign_key("awards_ibfk_1", "awards", "users", ["user_id"], ["id"])'
+    assert restore in text
+    revision.write_text(text.replace(restore, "pass  # the key is not restored"))
+    result = pytest_in(project, tmp_path, "-k", "leaves_no_trace", kind=kind, option_set="mysql")
+    text = output(result)
+    assert f"test_downgrade_leaves_no_trace[{RECREATED}] FAILED" in text, text
+    assert f"the downgrade of {RECREATED} does not undo its upgrade" in text, text
+    assert "foreign key awards.* ['user_id'] -> users['id'] []" in text, text
