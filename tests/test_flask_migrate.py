@@ -13,6 +13,7 @@ works with the lines the README adds to alembic.ini. Each runs on Flask 3 with S
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from dataclasses import dataclass
@@ -43,12 +44,20 @@ prepend_sys_path =
 path_separator = newline
 target_metadata = shopapp.models:db.metadata
 """
+# The application upgrades at start-up, then serves from its own connection pool: the
+# migration's session settings (PostgreSQL's lock_timeout) must not be on its connections.
 UPGRADE_FROM_CODE = """
 import flask_migrate
-from shopapp import create_app
+import sqlalchemy as sa
+from shopapp import create_app, db
 
 with create_app().app_context():
+    with db.engine.connect() as connection:  # the pool holds a connection already
+        connection.execute(sa.text("SELECT 1"))
     flask_migrate.upgrade()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            print(connection.execute(sa.text("SHOW lock_timeout")).scalar())
 """
 OLD = "@old.example"
 DEACTIVATE = f'''customers = sa.table(
@@ -205,8 +214,10 @@ def test_flask_db_and_plain_alembic_migrate_the_app(stack, tmp_path, kind):
         # The application upgrades itself at start-up, from code, in its app context.
         code = [str(stack.python), "-c", UPGRADE_FROM_CODE]
         app_url = project.url.render_as_string(hide_password=False)
-        run(project.path, *code, extra_env={"SHOP_DATABASE_URI": app_url})
+        served = run(project.path, *code, extra_env={"SHOP_DATABASE_URI": app_url}).stdout
         assert "active" in columns(url, "customers")
+        if kind == "postgresql":
+            assert served.split() == ["0"], "the app's pool got the migration's lock_timeout"
 
         # Plain alembic, with the README's lines in alembic.ini and DATABASE_URL.
         add_to_ini(project, PLAIN_ALEMBIC_LINES)
@@ -282,6 +293,29 @@ def test_database_url_and_alembic_target_metadata_win_over_the_app(tmp_path):
     project.flask("db", "upgrade")
     result = project.flask("db", "check", env=other, check=False)
     assert "remove_table" in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_env_py_connects_to_the_apps_url_without_its_engine_options(tmp_path):
+    stack = Stack(Path(sys.executable), sqlalchemy14=False)
+    project = flask_project(tmp_path, stack, sa.make_url(f"sqlite:///{tmp_path / 'app.db'}"))
+    # connect_args sqlite3 refuses: the app's own engine cannot connect with them ...
+    broken = {"SHOP_ENGINE_OPTIONS": json.dumps({"connect_args": {"timeout": "soon"}})}
+    code = (
+        "from shopapp import create_app, db\nwith create_app().app_context(): db.engine.connect()"
+    )
+    app_connect = run(
+        project.path,
+        str(stack.python),
+        "-c",
+        code,
+        check=False,
+        extra_env={"SHOP_DATABASE_URI": str(project.url), **broken},
+    )
+    assert "TypeError" in app_connect.stderr
+    # ... and env.py, which connects to the app's URL on its own, does not use them.
+    project.flask("db", "upgrade", env=broken)
+    assert "customers" in table_names(project.url)
 
 
 def test_without_flask_migrate_nothing_imports_flask():

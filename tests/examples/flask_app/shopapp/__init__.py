@@ -1,6 +1,7 @@
 """A Flask application as Flask-Migrate's documentation sets one up: an app factory,
 Flask-SQLAlchemy's `db` and Flask-Migrate's `migrate` extensions, models in a module."""
 
+import json
 import os
 
 from flask import Flask
@@ -24,9 +25,13 @@ migrate = Migrate()
 
 
 def create_app() -> Flask:
-    """The application; its database is SHOP_DATABASE_URI, as its deployment sets it."""
+    """The application; its database is SHOP_DATABASE_URI (and SHOP_ENGINE_OPTIONS, JSON),
+    as its deployment sets them."""
     app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["SHOP_DATABASE_URI"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = json.loads(
+        os.environ.get("SHOP_ENGINE_OPTIONS", "{}")
+    )
     app.config["SQLALCHEMY_TRACK_MODIFICATIONS"] = False  # Flask-SQLAlchemy 2.x warns without
     db.init_app(app)
     migrate.init_app(app, db)
