@@ -27,7 +27,7 @@ from .projects import MIGRATIONS, add_example, alembic, run, url_for_project
 INITIAL, PREFERENCES = "0001a1e7b1d4", "0002b8c4d2e9"
 HEAD = "5a0000000002"  # tests/examples/squash-history
 HISTORY = "migrations/alembic_env_history.py"
-NO_MOODS = {"ALEMBIC_EXCLUDE_TABLES": "moods"}
+NO_MOODS = {"ALEMBIC_EXCLUDE_TABLES": "moods mood_tags"}
 # What a generated project declares (alembic, SQLAlchemy, a driver) and what they need.
 DECLARED = ("alembic", "sqlalchemy", "mako", "markupsafe", "typing_extensions", "greenlet")
 
