@@ -237,8 +237,10 @@ def test_no_alembic_configuration_is_one_line(tmp_path, monkeypatch):
     result = add_tests()
     assert result.returncode != 0
     (line,) = output(result).strip().splitlines()
-    expected = "no alembic.ini here: run it where that is, or give -c path/to/alembic.ini"
-    assert line == f"FAILED: add-tests: {expected}"
+    assert line == (
+        "FAILED: add-tests: no alembic configuration here (alembic.ini, or pyproject.toml "
+        "with [tool.alembic]): run it where that is, or give -c path/to/alembic.ini"
+    )
 
 
 def test_an_unknown_database_is_one_line(repository):
@@ -321,3 +323,43 @@ def test_the_dependencies_are_a_generated_projects(bake, repository, option_set)
     required = shlex.split(line.split("pip install ", 1)[1])
     pyproject = (bake(option_set) / "pyproject.toml").read_text()
     assert required and all(f'"{requirement}"' in pyproject for requirement in required), line
+
+
+# --- a generated project's own tests, written again ---------------------------------------
+
+
+def tests_of(project: Path) -> dict[str, str]:
+    """The text of each file add-tests writes, by path: tests/*.py and .squawk.toml."""
+    paths = [*(project / "tests").glob("*.py"), project / ".squawk.toml"]
+    return {p.relative_to(project).as_posix(): p.read_text() for p in paths if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "option_set", ["default", "postgresql-async-pyproject", "mysql", "sqlite-pyproject"]
+)
+def test_it_writes_what_cookiecutter_writes(project_copy, monkeypatch, option_set):
+    """From a generated project's configuration alone, add-tests renders the very files
+    cookiecutter baked (but the example data migration's test, which is the example's)."""
+    project = project_copy(option_set)
+    baked = tests_of(project)
+    shutil.rmtree(project / "tests")
+    (project / ".squawk.toml").unlink(missing_ok=True)
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = add_tests()
+    assert result.returncode == 0, output(result)
+    assert "give --package NAME" not in result.stdout, "trading_bot comes from target_metadata"
+    assert "env.py connects to sqlalchemy.url alone" not in result.stdout
+    del baked["tests/test_data_migrations.py"]
+    assert tests_of(project) == baked
+
+
+@pytest.mark.slow
+def test_a_generated_projects_suite_written_again_passes(project_copy, tmp_path, monkeypatch):
+    project = project_copy("sqlite-pyproject")
+    shutil.rmtree(project / "tests")
+    monkeypatch.chdir(project)
+    assert add_tests().returncode == 0
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+    result = run(project, *command, f"--basetemp={tmp_path / 'inner'}", check=False)
+    assert result.returncode == 0, output(result)

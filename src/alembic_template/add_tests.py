@@ -25,7 +25,7 @@ from typing import Any
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from .templates import PACKAGE_DIR
 
@@ -33,6 +33,8 @@ from .templates import PACKAGE_DIR
 CHECKOUT_ROOT = PACKAGE_DIR.parent.parent
 TESTS_FOLDER = "tests"
 DATABASES = ("postgresql", "mysql", "sqlite")
+# The drivers a generated project's async_driver answer picks (cookiecutter.json).
+ASYNC_DRIVERS = ("asyncpg", "aiomysql", "aiosqlite")
 # The dev dependencies of a generated project's pyproject.toml that the tests need.
 TEST_DEPENDENCIES = ["pytest>=8.1,<9", "pytest-alembic>=0.13.1,<0.14"]
 SQUAWK = "squawk-cli>=2.70,<3"
@@ -80,8 +82,9 @@ def add_tests(
     home, config_format = configuration_home(config)
     migrations = migrations_folder(config, home)
     kind = database or database_kind(config)
+    async_driver = uses_async_driver(config, kind)
     package = application_package(config, migrations) if package is None else package
-    files = rendered_files(kind, package, config_format)
+    files = rendered_files(kind, async_driver, package, config_format)
     folder = home / TESTS_FOLDER
     targets = {home / name: text for name, text in files.items()}
     if (folder / "__init__.py").is_file():
@@ -106,20 +109,23 @@ def add_tests(
 
 
 def configuration_home(config: Config) -> tuple[Path, str]:
-    """The folder of alembic.ini (the tests go there), and where the options are: alembic.ini
-    or pyproject.toml's [tool.alembic] beside it (alembic.ini then holds the logging)."""
+    """The folder of the alembic configuration (the tests go there), and where the options
+    are: alembic.ini, or pyproject.toml's [tool.alembic] (with or without an alembic.ini)."""
     ini = Path(config.config_file_name) if config.config_file_name else None
+    toml = Path(config.toml_file_name) if config.toml_file_name else None
+    in_toml = bool(toml and toml.is_file() and "[tool.alembic]" in toml.read_text("utf-8"))
     if ini is not None and ini.is_file():
         if ini.name != "alembic.ini":
             raise CommandError(
                 f"add-tests: the tests read alembic.ini beside their folder; rename {ini} "
                 "to alembic.ini"
             )
-        toml = Path(config.toml_file_name or "")
-        in_toml = toml.is_file() and "[tool.alembic]" in toml.read_text(encoding="utf-8")
         return ini.resolve().parent, "pyproject.toml" if in_toml else "alembic.ini"
+    if in_toml:
+        return toml.resolve().parent, "pyproject.toml"
     raise CommandError(
-        "add-tests: no alembic.ini here: run it where that is, or give -c path/to/alembic.ini"
+        "add-tests: no alembic configuration here (alembic.ini, or pyproject.toml with "
+        "[tool.alembic]): run it where that is, or give -c path/to/alembic.ini"
     )
 
 
@@ -140,19 +146,38 @@ def migrations_folder(config: Config, home: Path) -> Path:
     return folder
 
 
+def database_urls(config: Config) -> list[URL]:
+    """The URLs the configuration and the environment name: sqlalchemy.url, $DATABASE_URL."""
+    urls = []
+    for raw in (config.get_alembic_option("sqlalchemy.url"), os.environ.get("DATABASE_URL")):
+        try:
+            urls.append(make_url(raw or ""))
+        except Exception:  # none, or a placeholder such as driver://user:pass@localhost/dbname
+            continue
+    return urls
+
+
+def backend(url: URL) -> str:
+    name = url.get_backend_name()
+    return "mysql" if name == "mariadb" else name
+
+
 def database_kind(config: Config) -> str:
     """postgresql, mysql or sqlite: from sqlalchemy.url, else $DATABASE_URL."""
-    for raw in (config.get_main_option("sqlalchemy.url"), os.environ.get("DATABASE_URL")):
-        try:
-            backend = make_url(raw).get_backend_name() if raw else ""
-        except Exception:  # a placeholder such as driver://user:pass@localhost/dbname
-            continue
-        backend = "mysql" if backend == "mariadb" else backend
-        if backend in DATABASES:
-            return backend
+    for url in database_urls(config):
+        if backend(url) in DATABASES:
+            return backend(url)
     raise CommandError(
         "add-tests: sqlalchemy.url and $DATABASE_URL name no database the tests know: "
         "give --database postgresql, mysql or sqlite"
+    )
+
+
+def uses_async_driver(config: Config, kind: str) -> bool:
+    """Whether the repository's URL for that database names an async driver (asyncpg...)."""
+    return any(
+        backend(url) == kind and url.get_driver_name() in ASYNC_DRIVERS
+        for url in database_urls(config)
     )
 
 
@@ -210,7 +235,9 @@ def template_files(root: Path) -> list[Path]:
     return sorted(path for path in tests + rules if path.is_file())
 
 
-def rendered_files(kind: str, package: str, config_format: str) -> dict[str, str]:
+def rendered_files(
+    kind: str, async_driver: bool, package: str, config_format: str
+) -> dict[str, str]:
     """The files that apply to this repository, by path from the configuration's folder,
     rendered as cookiecutter renders them for a generated project with these answers."""
     try:
@@ -226,6 +253,7 @@ def rendered_files(kind: str, package: str, config_format: str) -> dict[str, str
         "project_name": "tests",
         "package_name": package,
         "database": kind,
+        "async_driver": async_driver,
         "config_format": config_format,
         "example_models": False,
         "ci_workflow": False,
