@@ -328,7 +328,7 @@ def test_the_dependencies_are_a_generated_projects(bake, repository, option_set)
 # --- a generated project's own tests, written again ---------------------------------------
 
 
-def tests_of(project: Path) -> dict[str, str]:
+def suite_files(project: Path) -> dict[str, str]:
     """The text of each file add-tests writes, by path: tests/*.py and .squawk.toml."""
     paths = [*(project / "tests").glob("*.py"), project / ".squawk.toml"]
     return {p.relative_to(project).as_posix(): p.read_text() for p in paths if p.is_file()}
@@ -341,7 +341,7 @@ def test_it_writes_what_cookiecutter_writes(project_copy, monkeypatch, option_se
     """From a generated project's configuration alone, add-tests renders the very files
     cookiecutter baked (but the example data migration's test, which is the example's)."""
     project = project_copy(option_set)
-    baked = tests_of(project)
+    baked = suite_files(project)
     shutil.rmtree(project / "tests")
     (project / ".squawk.toml").unlink(missing_ok=True)
     monkeypatch.chdir(project)
@@ -351,7 +351,7 @@ def test_it_writes_what_cookiecutter_writes(project_copy, monkeypatch, option_se
     assert "give --package NAME" not in result.stdout, "trading_bot comes from target_metadata"
     assert "env.py connects to sqlalchemy.url alone" not in result.stdout
     del baked["tests/test_data_migrations.py"]
-    assert tests_of(project) == baked
+    assert suite_files(project) == baked
 
 
 @pytest.mark.slow
