@@ -1,44 +1,50 @@
-"""Backfill patterns side by side on PostgreSQL: a naive loop, backfill(), its batches alone,
-one UPDATE.
+"""backfill() against one UPDATE statement, on PostgreSQL and MariaDB, side by side.
 
     python3 tasks.py bench backfill [--rows 1000000] [--url postgresql+psycopg://...]
+                                    [--workers 4] [--repeat 2] [--guide-rows 100000]
 
 Each pattern raises every price by 10% (price = price * 11 / 10, in whole cents) on a fresh
 table of --rows rows, as a migration would run it, and prints one line:
 
-    pattern=<name> rows=<n> seconds=<s> rows_per_s=<r> rows_wrong=<k> longest_txn_ms=<t>
+    pattern=<name> database=<db> rows=<n> seconds=<s> rows_per_s=<r> rows_wrong=<k>
+        longest_txn_ms=<t>
 
 rows_wrong counts rows not raised exactly once; longest_txn_ms is the longest transaction,
-the time row locks were held. The naive loop (LIMIT/OFFSET without ORDER BY, one UPDATE per
-row) runs on --guide-rows rows (default 100,000): at a million it takes minutes.
-"batches_alone" runs backfill()'s batches (the same keyset ranges, one UPDATE and one
-commit each) without its bookkeeping for exactly-once (resume points, the finished mark),
-in three pairs taken in turn, and a last line prints what that bookkeeping costs:
+the time row locks were held. The patterns: single_update (one UPDATE over the table, in
+the migration's transaction), backfill_1_worker and backfill_N_workers (backfill() with
+its defaults: batches sized to about 0.2 s each, exactly-once bookkeeping included), taken
+in turn --repeat times; then one line per database with the median rates side by side:
 
-    bookkeeping ratios=<backfill/alone per pair> median_ratio=<r>
+    summary database=<db> single_update_rows_per_s=<r> backfill_rows_per_s=<r> workers=<N>
+        ratio=<backfill/single> longest_backfill_txn_ms=<t>
+
+PostgreSQL is --url's server; MariaDB/MySQL is $TEST_MYSQL_URL's, else the local one (a
+--url naming MySQL runs MySQL alone). The naive loop (LIMIT/OFFSET without ORDER BY, one
+UPDATE per row) runs first on PostgreSQL, on --guide-rows rows (0: not at all).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
-from harness import arguments, loaded_table, migration, report
+from harness import DEFAULT_URL, load_table, migration, report
 
 # isort: split
 # The helper revisions use, found through the path harness set.
-from alembic_env_backfill import (
-    DEFAULT_BATCH_SIZE,
-    backfill,
-    forget_backfills,
-    progress_table,
-    session_settings,
-)
+from alembic_env_backfill import DEFAULT_WORKERS, backfill, forget_backfills, progress_table
 
+DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
 START_CENTS = 10_000
-items = sa.table("bench_items", sa.column("id", sa.Integer), sa.column("price", sa.Integer))
+# One table per process: two runs of the benchmark may share a server.
+TABLE = f"bench_items_{os.getpid()}"
+items = sa.table(TABLE, sa.column("id", sa.Integer), sa.column("price", sa.Integer))
 
 
 class TransactionClock:
@@ -52,8 +58,8 @@ class TransactionClock:
         sa.event.listen(engine, "rollback", self.end)
 
     def begin(self, connection: sa.engine.Connection) -> None:
-        # In autocommit (alembic's autocommit_block) each statement commits alone: the
-        # "transaction" SQLAlchemy tracks there holds no locks.
+        # In autocommit (alembic's autocommit_block, the replica watch) each statement
+        # commits alone: the "transaction" SQLAlchemy tracks there holds no locks.
         if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
             self.started[id(connection)] = time.perf_counter()
 
@@ -61,6 +67,44 @@ class TransactionClock:
         began = self.started.pop(id(connection), None)
         if began is not None:
             self.longest = max(self.longest, time.perf_counter() - began)
+
+
+def load_mysql_table(engine: sa.engine.Engine, rows: int) -> None:
+    """A fresh `TABLE (id AUTO_INCREMENT PRIMARY KEY, price)` with `rows` rows."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
+        connection.exec_driver_sql(
+            f"CREATE TABLE {TABLE} (id INTEGER AUTO_INCREMENT PRIMARY KEY, "
+            "price INTEGER NOT NULL) ENGINE=InnoDB"
+        )
+        if connection.dialect.is_mariadb:  # MariaDB's SEQUENCE engine: seq_1_to_N
+            numbers = f"SELECT seq FROM seq_1_to_{int(rows)}"
+        else:
+            connection.exec_driver_sql(f"SET SESSION cte_max_recursion_depth = {int(rows)}")
+            numbers = (
+                f"WITH RECURSIVE n (g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n "
+                f"WHERE g < {int(rows)}) SELECT g FROM n"
+            )
+        connection.exec_driver_sql(
+            f"INSERT INTO {TABLE} (price) SELECT {START_CENTS} FROM ({numbers}) AS numbers"
+        )
+        connection.exec_driver_sql(f"ANALYZE TABLE {TABLE}")
+
+
+@contextmanager
+def loaded_table(url: str, rows: int) -> Iterator[sa.engine.Engine]:
+    """An engine with a fresh TABLE of `rows` rows, dropped afterwards however it ends."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    if engine.dialect.name == "postgresql":
+        load_table(engine, TABLE, "price INTEGER NOT NULL", f"(price) SELECT {START_CENTS}", rows)
+    else:
+        load_mysql_table(engine, rows)
+    try:
+        yield engine
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
+        engine.dispose()
 
 
 def guide_loop(engine: sa.engine.Engine) -> None:
@@ -79,43 +123,19 @@ def guide_loop(engine: sa.engine.Engine) -> None:
             offset += 1000
 
 
-def helper(engine: sa.engine.Engine) -> None:
-    """backfill(): keyset ranges, one set-based UPDATE and one commit per batch, each with
-    its resume point, then the finished mark (kept until env.py records the revision)."""
-    with engine.connect() as connection, migration(connection, on_version_apply=forget_backfills):
-        backfill(items, values={"price": items.c.price * 11 / 10}, name="bench")
-    # env.py forgets the finished mark when it records the revision; here no revision is
-    # recorded, so the next run of this benchmark would find the backfill done and skip it.
-    with engine.begin() as connection:
-        progress_table.drop(connection, checkfirst=True)
+def with_workers(workers: int) -> Callable[[sa.engine.Engine], None]:
+    """backfill() with its defaults but `workers`, with env.py's bookkeeping hook."""
 
+    def helper(engine: sa.engine.Engine) -> None:
+        hook = {"on_version_apply": forget_backfills}
+        with engine.connect() as connection, migration(connection, **hook):
+            backfill(items, values={"price": items.c.price * 11 / 10}, workers=workers)
+        # env.py forgets the finished mark when it records the revision; here no revision
+        # is recorded, so the next run would find the backfill done and skip it.
+        with engine.begin() as connection:
+            progress_table.drop(connection, checkfirst=True)
 
-def batches_alone(engine: sa.engine.Engine) -> None:
-    """backfill()'s batches without its bookkeeping: the same session settings
-    (synchronous_commit off on PostgreSQL), the same count for the progress log, the same
-    keyset ranges and commits."""
-    with engine.connect() as connection:
-        for statement in session_settings(connection.dialect.name, {}):
-            connection.exec_driver_sql(statement)
-        connection.scalar(sa.select(sa.func.count()).select_from(items))
-        last = None
-        while True:
-            after = sa.true() if last is None else items.c.id > last
-            upper = connection.scalar(
-                sa.select(items.c.id)
-                .where(after)
-                .order_by(items.c.id)
-                .offset(DEFAULT_BATCH_SIZE - 1)
-                .limit(1)
-            )
-            in_batch = after if upper is None else sa.and_(after, items.c.id <= upper)
-            connection.execute(
-                items.update().where(in_batch).values(price=items.c.price * 11 / 10)
-            )
-            connection.commit()
-            if upper is None:
-                return
-            last = upper
+    return helper
 
 
 def single_statement(engine: sa.engine.Engine) -> None:
@@ -124,9 +144,12 @@ def single_statement(engine: sa.engine.Engine) -> None:
         connection.execute(items.update().values(price=items.c.price * 11 / 10))
 
 
-def measure(url: str, name: str, pattern: Callable[[sa.engine.Engine], None], rows: int) -> float:
-    fill = f"(price) SELECT {START_CENTS}"
-    with loaded_table(url, "bench_items", "price INTEGER NOT NULL", fill, rows) as engine:
+def measure(
+    url: str, name: str, pattern: Callable[[sa.engine.Engine], None], rows: int
+) -> tuple[float, float]:
+    """Run a pattern on a fresh table; report it; its rows per second and longest
+    transaction in seconds."""
+    with loaded_table(url, rows) as engine:
         clock = TransactionClock(engine)
         started = time.perf_counter()
         pattern(engine)
@@ -135,32 +158,62 @@ def measure(url: str, name: str, pattern: Callable[[sa.engine.Engine], None], ro
             wrong = connection.scalar(
                 sa.select(sa.func.count()).where(items.c.price != START_CENTS * 11 // 10)
             )
+        database = engine.dialect.name
     report(
         pattern=name,
+        database=database,
         rows=rows,
         seconds=f"{seconds:.2f}",
         rows_per_s=f"{rows / seconds:.0f}",
         rows_wrong=wrong,
         longest_txn_ms=f"{clock.longest * 1000:.0f}",
     )
-    return rows / seconds
+    return rows / seconds, clock.longest
+
+
+def compare(url: str, rows: int, workers: int, repeat: int) -> None:
+    """The patterns in turn, `repeat` times; then the medians side by side."""
+    patterns = {
+        "single_update": single_statement,
+        "backfill_1_worker": with_workers(1),
+        f"backfill_{workers}_workers": with_workers(workers),
+    }
+    rates: dict[str, list[float]] = defaultdict(list)
+    longest = 0.0
+    for _ in range(repeat):
+        for name, pattern in patterns.items():
+            rate, transaction = measure(url, name, pattern, rows)
+            rates[name].append(rate)
+            if name != "single_update":
+                longest = max(longest, transaction)
+    single = statistics.median(rates["single_update"])
+    parallel = statistics.median(rates[f"backfill_{workers}_workers"])
+    print(
+        f"summary database={sa.make_url(url).get_backend_name()} "
+        f"single_update_rows_per_s={single:.0f} backfill_rows_per_s={parallel:.0f} "
+        f"workers={workers} ratio={parallel / single:.2f} "
+        f"backfill_1_worker_ratio={statistics.median(rates['backfill_1_worker']) / single:.2f} "
+        f"longest_backfill_txn_ms={longest * 1000:.0f}",
+        flush=True,
+    )
 
 
 def main() -> None:
-    options = arguments(__doc__, guide_rows=100_000)
-    measure(options.url, "naive_loop", guide_loop, min(options.rows, options.guide_rows))
-    # The bookkeeping's cost is a few percent at most, below the noise of one pair of runs:
-    # three pairs, taken in turn, and the median of their ratios.
-    ratios = []
-    for _ in range(3):
-        helper_rate = measure(options.url, "backfill_helper", helper, options.rows)
-        alone_rate = measure(options.url, "batches_alone", batches_alone, options.rows)
-        ratios.append(helper_rate / alone_rate)
-    measure(options.url, "single_update", single_statement, options.rows)
-    print(
-        f"bookkeeping ratios={','.join(f'{r:.3f}' for r in ratios)} "
-        f"median_ratio={statistics.median(ratios):.3f}"
-    )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--guide-rows", type=int, default=100_000)
+    options = parser.parse_args()
+    urls = [options.url]
+    if sa.make_url(options.url).get_backend_name() == "postgresql":
+        urls.append(os.environ.get("TEST_MYSQL_URL") or DEFAULT_MYSQL_URL)
+        if options.guide_rows:
+            rows = min(options.rows, options.guide_rows)
+            measure(options.url, "naive_loop", guide_loop, rows)
+    for url in urls:
+        compare(url, options.rows, options.workers, options.repeat)
 
 
 if __name__ == "__main__":
