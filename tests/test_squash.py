@@ -111,6 +111,9 @@ def test_squash_keeps_head_and_a_database_at_head_needs_nothing(
     docstring = ast.get_docstring(ast.parse(baseline.read_text()))
     assert f"{PREFERENCES}  Add default preferences" in docstring  # a data migration, dropped
     assert "5a0000000001  " not in docstring  # schema revisions are carried over
+    # A trigger is SQL reflection cannot see: listed, and said.
+    assert f"{HEAD}  CREATE TRIGGER moods_calm BEFORE INSERT ON moods" in docstring
+    assert f"does not rebuild functions, triggers, grants and the like of {HEAD}" in result.stdout
     # The database at head: nothing to run, nothing changed, nothing left to generate.
     upgraded = alembic(project, "upgrade", "head", url=database_url)
     assert "Running upgrade" not in upgraded.stderr

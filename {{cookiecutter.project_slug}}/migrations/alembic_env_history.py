@@ -69,6 +69,12 @@ DATA_CALLS = {"backfill", "bulk_insert", "from_select"}
 # sa.insert(t), table.update(): statements; dict.update(x) and list.insert(0, x) are not.
 STATEMENT_CALLS = {"insert", "update", "delete"}
 DML = re.compile(r"^\s*(insert|update|delete|merge|copy)\b", re.IGNORECASE)
+# SQL whose objects reflection does not see: the baseline cannot rebuild them.
+NOT_REFLECTED = re.compile(
+    r"^\s*(create\s+(or\s+replace\s+)?(function|trigger|procedure|extension|rule|policy|"
+    r"event|aggregate|operator|domain|schema)|grant|revoke|comment\s+on)\b",
+    re.IGNORECASE,
+)
 # Where a call names a table: positions of its arguments, and keywords.
 TABLE_ARGUMENTS = {
     **dict.fromkeys(
@@ -113,6 +119,7 @@ def squash(config: Config, message: str | None = None) -> None:
             draft.write_text(text, encoding="utf-8")
             prove_baseline(config, script, draft, full, make_engine(baseline_url))
     dropped = data_migrations(history)
+    unseen = sorted({revision for revision, _ in unrebuilt_sql(history)})
     for old in history:
         Path(old.path).unlink()
     target = baseline_path(script, head, message or "Baseline")
@@ -122,6 +129,11 @@ def squash(config: Config, message: str | None = None) -> None:
     print(f"squashed {count} into {target.name} (revision {head.revision})")
     if dropped:
         print("data migrations not carried over: " + ", ".join(s.revision for s in dropped))
+    if unseen:
+        print(
+            "note: the baseline does not rebuild functions, triggers, grants and the like of "
+            f"{', '.join(unseen)}: its docstring lists their SQL, to copy into it"
+        )
 
 
 def single_head(script: ScriptDirectory) -> Script:
@@ -480,6 +492,8 @@ def baseline_text(head: Script, history: list[Script], schema: Schema, message: 
     imports = "".join(f"from sqlalchemy.dialects import {module}\n" for module in modules)
     dropped = data_migrations(history)
     dropped_lines = "".join(f"    {s.revision}  {first_doc_line(s)}\n" for s in dropped)
+    unseen = "".join(f"    {revision}  {sql}\n" for revision, sql in unrebuilt_sql(history))
+    dropped_lines, unseen, message = map(in_docstring, (dropped_lines, unseen, message))
     checksums = "".join(f'    "{s.revision}": "{file_checksum(s.path)}",\n' for s in history)
     checksums = "{\n" + checksums + "}"  # built apart: no double braces for Jinja to see
     today = datetime.datetime.now().isoformat(sep=" ")
@@ -497,6 +511,9 @@ by alembic_env_history.py; their files are in version control. A database alread
 
 Data migrations not carried over (a new database starts without their rows):
 {dropped_lines or "    none"}
+SQL whose objects the database cannot show, so not rebuilt here: copy what still applies
+into upgrade() and downgrade():
+{unseen or "    none"}
 """
 
 import sqlalchemy as sa
@@ -524,9 +541,29 @@ def downgrade() -> None:
 '''
 
 
+def in_docstring(text: str) -> str:
+    """Text as it reads inside a triple-quoted docstring: backslashes and quotes kept."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
 def first_doc_line(script: Script) -> str:
     """The first line of a revision's message."""
     return (script.doc or "").strip().splitlines()[0] if (script.doc or "").strip() else ""
+
+
+def unrebuilt_sql(history: list[Script]) -> list[tuple[str, str]]:
+    """(revision, statement's start) for SQL making functions, triggers, grants, etc.
+
+    Any string of the file that starts so counts: revisions keep such SQL in constants too.
+    """
+    found = []
+    for script in history:
+        for node in ast.walk(ast.parse(Path(script.path).read_text(encoding="utf-8"))):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and NOT_REFLECTED.match(text):
+                line = " ".join(text.split())
+                found.append((script.revision, line[:60] + ("..." if len(line) > 60 else "")))
+    return found
 
 
 def data_migrations(history: list[Script]) -> list[Script]:
