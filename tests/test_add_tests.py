@@ -314,7 +314,10 @@ def test_a_pyproject_configuration_and_database_url(tmp_path, monkeypatch):
     assert "test_squawk.py" in {path.name for path in (tmp_path / "tests").glob("*.py")}
 
 
-@pytest.mark.parametrize("option_set", ["default", "mysql", "sqlite-pyproject"])
+@pytest.mark.parametrize(
+    "option_set",
+    ["default", *(pytest.param(n, marks=pytest.mark.slow) for n in ("mysql", "sqlite-pyproject"))],
+)
 def test_the_dependencies_are_a_generated_projects(bake, repository, option_set):
     """What add-tests says to install is what a generated project's dev extra pins."""
     kind = {"default": "postgresql", "mysql": "mysql", "sqlite-pyproject": "sqlite"}[option_set]
@@ -334,8 +337,16 @@ def suite_files(project: Path) -> dict[str, str]:
     return {p.relative_to(project).as_posix(): p.read_text() for p in paths if p.is_file()}
 
 
+# The first in the inner loop; the others are slow (each copies a bake).
 @pytest.mark.parametrize(
-    "option_set", ["default", "postgresql-async-pyproject", "mysql", "sqlite-pyproject"]
+    "option_set",
+    [
+        "default",
+        *(
+            pytest.param(name, marks=pytest.mark.slow)
+            for name in ("postgresql-async-pyproject", "mysql", "sqlite-pyproject")
+        ),
+    ],
 )
 def test_it_writes_what_cookiecutter_writes(project_copy, monkeypatch, option_set):
     """From a generated project's configuration alone, add-tests renders the very files
