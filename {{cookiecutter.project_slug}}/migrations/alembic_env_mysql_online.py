@@ -57,7 +57,8 @@ A revision that accepts a copy says so around the step, with the reason:
     with allow_table_copy("the table holds 40 rows"):
         op.alter_column("countries", "code", type_=sa.String(3), existing_type=sa.String(2))
 
-Its statements then go without the clause, and the server copies where it must. The
+Its statements then go without the clause, and the server copies where it must; as a
+decorator, @allow_table_copy("why") above def upgrade() covers the whole function. The
 generated project's tests/test_mysql_online.py reads the same marker. It lives beside
 env.py, which calls register_online_ddl(); alembic's prepend_sys_path puts this folder
 on sys.path.
