@@ -703,7 +703,8 @@ def rebase(config: Config, revision: str, force: bool = False) -> None:
             )
     rewrite_down_revision(Path(roots[0].path), onto.revision)
     print(
-        f"moved {len(moved)} revisions onto {onto.revision}: {roots[0].revision} now "
+        f"moved {len(moved)} revision{'s' if len(moved) > 1 else ''} onto {onto.revision}: "
+        f"{roots[0].revision} now "
         f"revises {onto.revision}; the head is {moving.revision}"
     )
 
