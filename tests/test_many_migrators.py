@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from .databases import execute_autocommit, server_url, throwaway_database
-from .projects import MIGRATIONS, add_example, alembic
+from .projects import MIGRATIONS, add_example, alembic, run
 
 sys.path.insert(0, str(MIGRATIONS))
 from alembic_env_locks import ADVISORY_LOCK_KEY
@@ -204,3 +204,24 @@ def test_running_out_of_connections_is_one_line(project_copy, tmp_path, kind):
         "; lower the number of concurrent migrators, or raise max_connections (or the "
         "user's connection limit)"
     ), line
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_a_pooled_engine_handed_over_keeps_no_migration_lock(project_copy, tmp_path, kind):
+    project = project_copy("default")
+    (script,) = [
+        path
+        for path in add_example(project, "many-migrators")
+        if path.name == "upgrade_on_a_pooled_engine.py"
+    ]
+    with throwaway_database(kind, tmp_path) as url:
+        alembic(project, "upgrade", EXAMPLE_HEAD, url=url)
+        printed = run(
+            project, sys.executable, str(script), url.render_as_string(hide_password=False)
+        ).stdout.splitlines()
+    assert printed[0].startswith("failing on the pooled engine: Can't locate revision")
+    assert printed[1:] == [
+        "succeeding on the pooled engine: ok",
+        "pooled connections: 1",  # the caller's session lives on in its pool
+        "on a session of its own: ok",  # and does not hold the migration lock
+    ]
