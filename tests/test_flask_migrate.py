@@ -279,7 +279,7 @@ def test_under_flask_db_the_rest_works_as_usual(stack, tmp_path, kind):
 
 
 @pytest.mark.slow
-def test_database_url_and_alembic_target_metadata_win_over_the_app(tmp_path):
+def test_environment_wins_over_the_app_and_the_app_over_the_config(tmp_path):
     stack = Stack(Path(sys.executable), sqlalchemy14=False)
     app_url = sa.make_url(f"sqlite:///{tmp_path / 'app.db'}")
     project = flask_project(tmp_path, stack, app_url)
@@ -293,6 +293,12 @@ def test_database_url_and_alembic_target_metadata_win_over_the_app(tmp_path):
     project.flask("db", "upgrade")
     result = project.flask("db", "check", env=other, check=False)
     assert "remove_table" in result.stdout + result.stderr
+    # The config's URL and models are for plain alembic: under flask db the app's win.
+    unused = f"sqlite:///{tmp_path / 'unused.db'}"
+    metadata = other["ALEMBIC_TARGET_METADATA"]
+    add_to_ini(project, f"[alembic]\nsqlalchemy.url = {unused}\ntarget_metadata = {metadata}\n")
+    assert NO_CHANGES in project.output("db", "check")
+    assert not (tmp_path / "unused.db").exists()
 
 
 @pytest.mark.slow
