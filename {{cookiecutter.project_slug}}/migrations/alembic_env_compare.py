@@ -220,6 +220,24 @@ class KeepEnumValueOp(ops.MigrateOperation):
         return ("keep_enum_value", self.type_name, self.value)
 
 
+class DropEnumTypeOp(ops.MigrateOperation):
+    """A downgrade's drop of a PostgreSQL enum type, written as alembic_env_safe_ddl's call
+    (which does nothing on other databases)."""
+
+    def __init__(self, type_name: str, schema: str | None):
+        self.type_name, self.schema = type_name, schema
+
+    def to_diff_tuple(self) -> tuple[Any, ...]:
+        return ("drop_enum_type", self.schema, self.type_name)
+
+
+@renderers.dispatch_for(DropEnumTypeOp)
+def render_drop_enum_type(autogen_context: Any, operation: DropEnumTypeOp) -> str:
+    autogen_context.imports.add("from alembic_env_safe_ddl import drop_enum_type")
+    schema = f", schema={operation.schema!r}" if operation.schema is not None else ""
+    return f"drop_enum_type({operation.type_name!r}{schema})"
+
+
 @renderers.dispatch_for(AddEnumValueOp)
 def render_add_enum_value(autogen_context: Any, operation: AddEnumValueOp) -> str:
     autogen_context.imports.add("from alembic_env_safe_ddl import add_enum_value")
@@ -310,12 +328,8 @@ def dropped_enum_types(script: ops.MigrationScript, migration_context: Any) -> N
             for existing in inspector.get_enums(schema=schema):
                 if created.get(existing["name"], "no") == schema:
                     del created[existing["name"]]
-    quoting = dialect.identifier_preparer
     for name, schema in created.items():
-        qualified = quoting.quote(name)
-        if schema:
-            qualified = f"{quoting.quote_schema(schema)}.{qualified}"
-        script.downgrade_ops.ops.append(ops.ExecuteSQLOp(f"DROP TYPE IF EXISTS {qualified}"))
+        script.downgrade_ops.ops.append(DropEnumTypeOp(name, schema))
 
 
 def index_drops_before_table_drops_removed(script: ops.MigrationScript) -> None:
