@@ -205,8 +205,11 @@ def test_adaptive_batches_over_sparse_keys_resume_after_a_failure(
 
     with pytest.raises(RuntimeError, match="crash"):
         run(failing_on_the_fifth_batch)
-    if database_url.get_backend_name() != "sqlite":
-        assert 0 < sum(counters(database_url)) < len(SPARSE_KEYS)  # committed batches stay
+    done_before = sum(counters(database_url))
+    if database_url.get_backend_name() != "sqlite" and workers == 1:
+        assert 0 < done_before < len(SPARSE_KEYS)  # committed batches stay
+    else:  # (in parallel the first batches may all be of empty key ranges)
+        assert done_before < len(SPARSE_KEYS)
     total = run(lambda batch: sa.update(items).where(batch).values(counter=items.c.counter + 1))
     assert counters(database_url) == [1] * len(SPARSE_KEYS)
     assert total == len(SPARSE_KEYS)

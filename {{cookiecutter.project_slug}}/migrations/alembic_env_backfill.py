@@ -400,6 +400,7 @@ class KeysetWalk:
             log.info("backfill %s: 1 worker (async driver)", self.table.name)
             self.workers = 1
         self.keep_finished = keeps_finished_backfills()
+        self.session = session_settings(bind.dialect.name, context.opts)
         # Commit what the migration did so far (its locks go with it), then batch on
         # connections of our own, one transaction per batch.
         # (future_engine: a caller's SQLAlchemy 1.4 engine would autocommit each statement.)
@@ -453,7 +454,11 @@ class KeysetWalk:
         if len(parts) == 1 and parts[0].row == self.name:
             self.walk_part(connection, parts[0], meter, None)
         else:
-            self.in_parallel(engine, [part for part in parts if not part.finished], meter)
+            try:
+                self.in_parallel(engine, [part for part in parts if not part.finished], meter)
+            except BaseException:
+                connection.invalidate()  # may be gone too: close it without a rollback
+                raise
             with connection.begin():
                 self.conclude(connection, parts)
         meter.finish(len(parts))
@@ -462,7 +467,7 @@ class KeysetWalk:
     def prepare(self, connection: Connection) -> None:
         """The batch connection's session settings (see session_settings)."""
         with connection.begin():
-            for statement in session_settings(connection.dialect.name, op.get_context().opts):
+            for statement in self.session:
                 connection.exec_driver_sql(statement)
 
     def plan(self, connection: Connection) -> tuple[list[Part], int]:
@@ -528,9 +533,18 @@ class KeysetWalk:
 
         def work(part: Part) -> None:
             try:
-                with engine.connect() as connection:
+                connection = engine.connect()
+                try:
                     self.prepare(connection)
                     self.walk_part(connection, part, meter, stop)
+                finally:
+                    # Stopped by a failure, perhaps a lost server: no transaction is open
+                    # (each batch committed or rolled back), so close without a rollback
+                    # that would fail, and log a traceback, on a connection that is gone.
+                    if stop.is_set():
+                        connection.invalidate()
+                    else:
+                        connection.close()
             except BaseException as error:  # handed to the migration's thread below
                 errors.append(error)
                 stop.set()

@@ -93,6 +93,11 @@ class Replica:
         self.connection.close()
         self.connection.engine.dispose()
 
+    def invalidate(self) -> None:
+        """Close without the rollback a closed connection would fail (and log) on."""
+        self.connection.invalidate()
+        self.connection.engine.dispose()
+
 
 def one_line(error: BaseException, url: URL | None = None) -> str:
     """The first line of a driver's message, without the password."""
@@ -302,8 +307,10 @@ def replica_watch(engine: Any, table: str, opts: Mapping[str, Any]) -> Iterator[
         return
     opened: list[Any] = []
     try:
-        replicas = [Replica(url) for url in urls]
-        opened.extend(replicas)
+        replicas = []
+        for url in urls:
+            replicas.append(Replica(url))
+            opened.append(replicas[-1])
         if dialect == "postgresql":
             primary = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             opened.append(primary)
@@ -311,6 +318,10 @@ def replica_watch(engine: Any, table: str, opts: Mapping[str, Any]) -> Iterator[
         else:
             source = MySQLLag(replicas)
         yield ReplicaWatch(table, source, max_lag)
-    finally:
+    except BaseException:
+        for thing in opened:  # the backfill failed, perhaps its server with it
+            thing.invalidate()
+        raise
+    else:
         for thing in opened:
             thing.close()
