@@ -190,6 +190,18 @@ def test_the_walk_takes_each_revision_up_down_and_up_once(project_copy, tmp_path
     )
 
 
+@pytest.mark.parametrize("kind", ON_EVERY_DATABASE)
+def test_the_walks_cached_schema_reads_agree_with_full_reads(project_copy, tmp_path, kind):
+    """Each table is read again only once its definition changed, and nothing is missed."""
+    project = project_copy(project_for(kind))
+    add_example(project, "cached-schema-agrees")
+    write_history(project / "migrations" / "versions", 6, "ca5e00000003")
+    options = {"kind": kind, "option_set": project_for(kind)}
+    result = pytest_in(project, tmp_path, "-k", "cached_schema_lines_agree", **options)
+    assert result.returncode == 0, output(result)
+    assert "test_cached_schema_lines_agree_at_every_step PASSED" in output(result)
+
+
 BROKEN = {
     # upgrades, downgrades leaving the watchlists table behind, then fails to upgrade again
     "beef00000001": "FAILED",

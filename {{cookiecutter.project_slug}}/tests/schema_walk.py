@@ -22,7 +22,7 @@ from alembic.script import Script
 from pytest_alembic import MigrationContext
 from sqlalchemy.engine import Engine
 
-from .database import schema_lines
+from .cached_schema import CachedSchema
 from .revisions import prerequisites
 
 # A new empty database: pytest-alembic's runner on it, and an engine to read its schema.
@@ -58,6 +58,7 @@ class SchemaWalk:
         # Sets of revisions that could not be reached, and why: nothing needing them is tried.
         self.unreachable: list[tuple[frozenset[str], str]] = []
         self.ancestry = ancestry(scripts)
+        self.schema = CachedSchema()  # each table read again only once it changed
 
     def close(self) -> None:
         """Drop the database the walk holds."""
@@ -89,7 +90,7 @@ class SchemaWalk:
         revision, upgraded = script.revision, wanted | {script.revision}
         # Explicit revisions, not "one step": a merge goes back to both of its parents.
         back = prerequisites(script)[0] if script.down_revision else "base"
-        trip = RoundTrip(revision, before=schema_lines(self.active_engine()))
+        trip = RoundTrip(revision, before=self.schema.schema_lines(self.active_engine()))
         try:
             self.migrate("upgrade", revision, upgraded, f"the upgrade of {revision} failed")
         except StepFailed as failed:
@@ -99,7 +100,7 @@ class SchemaWalk:
         again = f"{revision} upgrades, downgrades, then fails to upgrade again"
         try:
             self.migrate("downgrade", back, wanted, f"the downgrade of {revision} failed")
-            trip.after = schema_lines(self.active_engine())
+            trip.after = self.schema.schema_lines(self.active_engine())
             self.migrate("upgrade", revision, upgraded, again)
         except StepFailed as failed:
             trip.failure = str(failed)
