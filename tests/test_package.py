@@ -61,7 +61,18 @@ def source_files() -> dict[str, Path]:
     migrations = {
         f"alembic_template/migrations/{name}": MIGRATIONS / name for name in copied_files()
     }
-    return {**package, **migrations}
+    # add-tests renders the template's tests/ and squawk's rules with cookiecutter.json.
+    project = ROOT / "{{cookiecutter.project_slug}}"
+    tests_template = [
+        ROOT / "cookiecutter.json",
+        *(path for path in (project / "tests").iterdir() if path.is_file()),
+        *(path for path in project.iterdir() if path.name.endswith(".squawk.toml{% endif %}")),
+    ]
+    template = {
+        f"alembic_template/project_template/{path.relative_to(ROOT).as_posix()}": path
+        for path in tests_template
+    }
+    return {**package, **migrations, **template}
 
 
 @dataclass
@@ -317,3 +328,17 @@ def test_combined_folder_follows_the_template_folder(tmp_path, monkeypatch):
     assert (templates.template_path("pyproject.toml") / "env.py").is_file()
     names = {path.name for path in second.parent.iterdir()}
     assert {"generic", "alembic-template", "alembic-template-pyproject"} <= names
+
+
+def test_add_tests_runs_from_the_installed_package(installed, tmp_path):
+    """The wheel carries the template's tests/: add-tests writes them into a repository."""
+    repository = tmp_path / "existing"
+    repository.mkdir()
+    installed.run(repository, "alembic", "init", "migrations")
+    written = installed.run(
+        repository, "alembic-template", "add-tests", "--database", "sqlite", "--package", "shop"
+    )
+    assert "add-tests: wrote" in written.stdout, written.stdout
+    tests = repository / "tests"
+    assert (tests / "test_migrations.py").is_file() and (tests / "conftest.py").is_file()
+    assert "{{" not in (tests / "revisions.py").read_text(), "left unrendered"
