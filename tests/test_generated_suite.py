@@ -139,7 +139,7 @@ def test_a_downgrade_that_forgets_fails_on_its_revision(project_copy, tmp_path, 
 # --- the per-revision tests walk the history once -------------------------------------------
 
 PER_REVISION = "test_stairway or test_downgrade_leaves_no_trace"
-HISTORY = 30  # revisions written after the two examples (tests/long_history.py)
+HISTORY = 15  # revisions written after the two examples (tests/long_history.py)
 OUTCOME = re.compile(
     r"::(?P<id>test_\w+\[\w+\])\S* (?P<outcome>PASSED|FAILED|SKIPPED|ERROR)"
     r"|(?P<xdist_outcome>PASSED|FAILED|SKIPPED|ERROR) \S+::(?P<xdist_id>test_\w+\[\w+\])"
@@ -190,7 +190,7 @@ def test_the_walk_takes_each_revision_up_down_and_up_once(project_copy, tmp_path
     )
 
 
-@pytest.mark.parametrize("kind", ON_EVERY_DATABASE)
+@pytest.mark.parametrize("kind", [pytest.param(kind, marks=slow) for kind in DATABASES])
 def test_the_walks_cached_schema_reads_agree_with_full_reads(project_copy, tmp_path, kind):
     """Each table is read again only once its definition changed, and nothing is missed."""
     project = project_copy(project_for(kind))
