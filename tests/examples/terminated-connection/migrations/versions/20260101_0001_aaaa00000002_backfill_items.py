@@ -1,4 +1,4 @@
-"""Backfill items.counter = counter + 1, slowly: ten rows a batch, a pause after each.
+"""Backfill items.counter = counter + 1 slowly, on one worker: ten rows a batch, then a pause.
 
 Revision ID: aaaa00000002
 Revises: aaaa00000001
@@ -20,7 +20,7 @@ items = sa.table("items", sa.column("id", sa.Integer), sa.column("counter", sa.I
 
 
 def upgrade() -> None:
-    backfill(items, values={"counter": items.c.counter + 1}, batch_size=10, pause=0.05)
+    backfill(items, values={"counter": items.c.counter + 1}, batch_size=10, pause=0.05, workers=1)
 
 
 def downgrade() -> None:
