@@ -374,3 +374,23 @@ def test_a_generated_projects_suite_written_again_passes(project_copy, tmp_path,
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
     result = run(project, *command, f"--basetemp={tmp_path / 'inner'}", check=False)
     assert result.returncode == 0, output(result)
+
+
+def test_a_config_among_its_revisions_gets_the_tests_in_the_folder_above(tmp_path, monkeypatch):
+    """Flask-Migrate's layout: migrations/alembic.ini beside env.py. The tests go in the
+    project's folder (where pytest runs), not in migrations/, and know where alembic.ini is."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    migrations = tmp_path / "migrations"
+    (migrations / "versions").mkdir(parents=True)
+    (migrations / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s\n")
+    shutil.copyfile(migrations_dir() / "env.py", migrations / "env.py")
+    result = add_tests("-c", "migrations/alembic.ini", "--database", "sqlite")
+    assert result.returncode == 0, output(result)
+    assert result.stdout.startswith(
+        f"add-tests: wrote {tmp_path / 'tests'}/ for the revisions of migrations/ on sqlite"
+    ), output(result)
+    assert written(tmp_path) == template_names("sqlite")
+    assert not (migrations / "tests").exists()
+    revisions = (tmp_path / "tests" / "revisions.py").read_text()
+    assert '\nALEMBIC_INI = PROJECT / "migrations" / "alembic.ini"\n' in revisions

@@ -41,7 +41,8 @@ def built_venv(name: str, requirements: list[str]) -> Path:
 # SQLAlchemy 1.4's last release with the lowest alembic the package allows, its drivers
 # (1.4 has no psycopg 3 dialect: psycopg2), and the Flask stack of its time for
 # tests/examples/flask_app: Flask-SQLAlchemy 2.5 (3.x needs SQLAlchemy 2), Flask and
-# Werkzeug before 2.3 (which Flask-SQLAlchemy 2.5 does not run on), Flask-Migrate 4.
+# Werkzeug before 2.3 (which Flask-SQLAlchemy 2.5 does not run on), Flask-Migrate 4; and
+# what add-tests' suite needs to run in that application (alembic-template's own pins).
 SQLALCHEMY14 = {"SQLAlchemy": "1.4.54", "alembic": "1.16.5"}
 SQLALCHEMY14_REQUIREMENTS = [
     *(f"{name}=={version}" for name, version in SQLALCHEMY14.items()),
@@ -52,6 +53,8 @@ SQLALCHEMY14_REQUIREMENTS = [
     "Werkzeug==2.2.3",
     "Flask-SQLAlchemy==2.5.1",
     "Flask-Migrate==4.1.0",
+    "pytest>=8.1,<9",
+    "pytest-alembic>=0.13.1,<0.14",
 ]
 # The drivers of tests/databases.py's URLs that SQLAlchemy 1.4 lacks, and its own.
 SQLALCHEMY14_DRIVERS = {"postgresql+psycopg": "postgresql+psycopg2"}

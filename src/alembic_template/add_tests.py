@@ -3,7 +3,9 @@
 The files are the cookiecutter template's own tests/ folder (stairway, no-trace, rows
 survive, revision-file checks, pytest-alembic's built-in tests; squawk for PostgreSQL, with
 the .squawk.toml of its rules), rendered with cookiecutter's Jinja environment for this
-repository. They go beside alembic.ini, where they look for it, as in a generated project:
+repository. They go beside alembic.ini, where they look for it, as in a generated project;
+an alembic.ini inside its own script location (Flask-Migrate's migrations/alembic.ini)
+gets them in the folder above, the project's, and they are told where it is:
 
     alembic-template add-tests [-c alembic.ini] [--force] [--database KIND] [--package NAME]
 
@@ -85,11 +87,14 @@ def add_tests(
     async_driver = uses_async_driver(config, kind)
     package = application_package(config, migrations) if package is None else package
     files = rendered_files(kind, async_driver, package, config_format)
-    folder = home / TESTS_FOLDER
-    targets = {home / name: text for name, text in files.items()}
+    project = project_folder(config, home, migrations)
+    if project != home:
+        files = with_alembic_ini(files, Path(config.config_file_name).resolve(), project)
+    folder = project / TESTS_FOLDER
+    targets = {project / name: text for name, text in files.items()}
     if (folder / "__init__.py").is_file():
         del targets[folder / "__init__.py"]  # the repository's own package marker serves
-    there = [shown(path, home) for path in targets if path.exists()]
+    there = [shown(path, project) for path in targets if path.exists()]
     if there and not force:
         raise CommandError(
             f"add-tests: {', '.join(there)} already exist: move them aside, or run "
@@ -98,7 +103,7 @@ def add_tests(
     folder.mkdir(exist_ok=True)
     for path, text in targets.items():
         path.write_text(text, encoding="utf-8")
-    report(home, migrations, kind, package)
+    report(project, migrations, kind, package)
     if kind == "postgresql":
         heads = ScriptDirectory.from_config(config).get_heads()
         head = heads[0] if len(heads) == 1 else "<revision>"
@@ -127,6 +132,24 @@ def configuration_home(config: Config) -> tuple[Path, str]:
         "add-tests: no alembic configuration here (alembic.ini, or pyproject.toml with "
         "[tool.alembic]): run it where that is, or give -c path/to/alembic.ini"
     )
+
+
+def project_folder(config: Config, home: Path, migrations: Path) -> Path:
+    """Where tests/ goes: beside the configuration, but for an alembic.ini among the
+    revisions' env.py (Flask-Migrate's): the folder above, where pytest runs."""
+    if config.config_file_name and migrations.resolve() == home:
+        return home.parent
+    return home
+
+
+def with_alembic_ini(files: dict[str, str], ini: Path, project: Path) -> dict[str, str]:
+    """The files with revisions.py's ALEMBIC_INI naming the configuration's place."""
+    parts = " / ".join(f'"{part}"' for part in ini.relative_to(project).parts)
+    beside = 'ALEMBIC_INI = PROJECT / "alembic.ini"\n'
+    revisions = f"{TESTS_FOLDER}/revisions.py"
+    assert beside in files[revisions], "revisions.py no longer defines ALEMBIC_INI"
+    replaced = files[revisions].replace(beside, f"ALEMBIC_INI = PROJECT / {parts}\n", 1)
+    return {**files, revisions: replaced}
 
 
 def migrations_folder(config: Config, home: Path) -> Path:

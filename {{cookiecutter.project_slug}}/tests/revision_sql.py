@@ -27,7 +27,7 @@ from pathlib import Path
 from alembic.script import Script
 
 from .lint_baseline import UnknownBaseline, after_baseline
-from .revisions import PROJECT, revision_scripts
+from .revisions import ALEMBIC_INI, PROJECT, revision_scripts
 
 IGNORE_COMMENT = re.compile(r"#\s*squawk:\s*ignore\b(?P<rest>.*)")
 RULE_NAME = re.compile(r"[a-z][a-z0-9-]*")
@@ -72,7 +72,7 @@ def accepted_findings(script: Script) -> list[str]:
 def revision_sql(script: Script, env: dict[str, str] | None = None) -> str:
     """The SQL `alembic upgrade` would run for one revision, and the findings it accepts."""
     span = f"{script.down_revision or 'base'}:{script.revision}"
-    command = [sys.executable, "-m", "alembic", "upgrade", span, "--sql"]
+    command = [sys.executable, "-m", "alembic", "-c", str(ALEMBIC_INI), "upgrade", span, "--sql"]
     result = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
     if result.returncode:
         where = database_read(script)

@@ -33,12 +33,14 @@ SQL_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 # Revisions must not import the application: its models change, a revision must not.
 APPLICATION_PACKAGE = "{{ cookiecutter.package_name }}"
 PROJECT = Path(__file__).resolve().parent.parent
+# Beside tests/; `alembic-template add-tests` writes where else it is (Flask-Migrate's).
+ALEMBIC_INI = PROJECT / "alembic.ini"
 
 
 def project_config() -> Config:
     """Alembic's configuration of this project, wherever pytest was started from."""
-    ini = PROJECT / "alembic.ini"
-    return Config(file_=ini if ini.is_file() else None, toml_file=PROJECT / "pyproject.toml")
+    ini = ALEMBIC_INI if ALEMBIC_INI.is_file() else None
+    return Config(file_=ini, toml_file=PROJECT / "pyproject.toml")
 
 
 @functools.cache
