@@ -8,8 +8,9 @@ the text of the database it ran on (`sa.text('1')` on SQLite), which PostgreSQL 
 refuses. And it does not look at PostgreSQL enum labels at all. This module, beside
 env.py, fixes those three things:
 
-- equivalent_defaults_dropped(): process_revision_directives drops server default
-  "changes" that mean the same value, and identity "changes" where identity cannot exist;
+- compare_server_default(): alembic's hook of that name finds no change where a server
+  default means the same value, and equivalent_defaults_dropped() (process_revision_directives)
+  drops what is left of such "changes", and identity "changes" where identity cannot exist;
 - render_portable(): render_item writes sa.true(), sa.false() and sa.func.now() as such;
 - compare_enum_labels(): a new PostgreSQL enum label becomes add_enum_value() (ALTER TYPE
   ... ADD VALUE, no table rewrite); a removed or renamed one is refused in one line
@@ -118,6 +119,43 @@ def is_default_change(operation: Any) -> bool:
     return (
         isinstance(operation, ops.AlterColumnOp) and operation.modify_server_default is not False
     )
+
+
+def server_defaults(settings: Any, dialect: sa.engine.Dialect | None = None) -> Any:
+    """The compare_server_default option: by meaning where on, not at all where off.
+
+    Where a database has identity columns (PostgreSQL) alembic cannot call a hook for a
+    column that has one (alembic 1.20 reads the reflected Identity's missing .arg), so
+    there it compares by itself (PostgreSQL evaluates both defaults, which is exact) and
+    equivalent_defaults_dropped() does the rest; offline nothing is compared.
+    """
+    if not settings.flag("compare_server_default", default=True):
+        return False
+    if dialect is None or dialect.supports_identity_columns:
+        return True
+    return compare_server_default
+
+
+def compare_server_default(
+    context: Any,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_default: str | None,
+    metadata_default: Any,
+    rendered_metadata_default: str | None,
+) -> bool | None:
+    """alembic's compare_server_default hook: no change where both mean the same value.
+
+    Comparing here, and not only in process_revision_directives, keeps every caller of
+    autogenerate exact, pytest-alembic's test_model_definitions_match_ddl among them
+    (its own directives hook sees the changes first). None leaves a real difference, or
+    one this cannot read, to alembic's own comparison.
+    """
+    if inspected_default is None or getattr(metadata_default, "arg", None) is None:
+        return None  # no default on one side; or Identity(), Computed(): alembic's own
+    numeric = isinstance(metadata_column.type, sa.Numeric | sa.Integer | sa.Boolean | sa.Float)
+    ours = default_sql(metadata_default, context.dialect)
+    return False if meaning(inspected_default, numeric) == meaning(ours, numeric) else None
 
 
 def same_default(operation: ops.AlterColumnOp, dialect: sa.engine.Dialect) -> bool:

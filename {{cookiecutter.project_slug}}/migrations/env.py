@@ -59,7 +59,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 try:
     from alembic_env_autogenerate import load_target_metadata, marked_to_skip, name_filter
     from alembic_env_backfill import forget_backfills, refuse_changes_before_backfills
-    from alembic_env_compare import ALEMBIC_COMPARATORS, register_comparators, render_portable
+    from alembic_env_compare import (
+        ALEMBIC_COMPARATORS,
+        register_comparators,
+        render_portable,
+        server_defaults,
+    )
     from alembic_env_config import (
         Settings,
         configure_logging,
@@ -111,7 +116,7 @@ def run_migrations_offline() -> None:
         compare_type=True,
         # A changed server default is a change too, compared by meaning (alembic leaves this
         # off by default); compare_server_default = false turns it off.
-        compare_server_default=settings.flag("compare_server_default", default=True),
+        compare_server_default=server_defaults(settings),
         # sa.true(), sa.false(), sa.func.now() stay themselves in revisions, so that one
         # made on SQLite runs on PostgreSQL.
         render_item=render_portable,
@@ -192,7 +197,7 @@ def do_run_migrations(connection: Connection, own_connection: bool = True) -> No
         # The same policy as offline; see run_migrations_offline() for each option's why.
         target_metadata=target_metadata(),
         compare_type=True,
-        compare_server_default=settings.flag("compare_server_default", default=True),
+        compare_server_default=server_defaults(settings, connection.dialect),
         render_item=render_portable,
         autogenerate_plugins=ALEMBIC_COMPARATORS,
         render_as_batch=connection.dialect.name == "sqlite",
