@@ -132,6 +132,21 @@ def test_installing_with_sqlalchemy_below_2_keeps_sqlalchemy_14(wheel, tmp_path)
     assert "No new upgrade operations detected" in alembic("check")
 
 
+def test_installing_the_package_alone_beside_alembic_and_sqlalchemy_14_moves_neither(
+    wheel, tmp_path
+):
+    """A project that already runs alembic (1.16.5 or later) on SQLAlchemy 1.4: a plain
+    `pip install alembic-template` keeps both (pip upgrades only what is needed)."""
+    venv = tmp_path / "venv"
+    run(tmp_path, sys.executable, "-m", "venv", "--without-pip", str(venv))
+    python = venv / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
+    pip.append("--disable-pip-version-check")
+    run(tmp_path, *pip, *(f"{name}=={version}" for name, version in SQLALCHEMY14.items()))
+    run(tmp_path, *pip, str(wheel))
+    assert versions(python, tmp_path) == (SQLALCHEMY14["alembic"], SQLALCHEMY14["SQLAlchemy"])
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="pip takes the newest alembic, and alembic 1.20 requires SQLAlchemy>=2.0: "
