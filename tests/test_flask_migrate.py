@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from .databases import server_url, throwaway_database
 from .projects import EXAMPLES, MIGRATIONS, run
+from .test_sqlalchemy14 import DEACTIVATE, OLD  # the same data revision, under Flask
 from .venvs import SQLALCHEMY14, for_sqlalchemy14, sqlalchemy14_venv, versions
 
 pytestmark = pytest.mark.xdist_group("flask-migrate")
@@ -60,25 +61,6 @@ with create_app().app_context():
         with db.engine.connect() as connection:
             print(connection.execute(sa.text("SHOW lock_timeout")).scalar())
 """
-OLD = "@old.example"
-DEACTIVATE = f'''customers = sa.table(
-    "customers",
-    sa.column("id", sa.Integer),
-    sa.column("email", sa.String),
-    sa.column("active", sa.Boolean),
-)
-old_domain = customers.c.email.like("%{OLD}")
-
-
-def upgrade() -> None:
-    """Customers of the old domain are inactive."""
-    backfill(customers, values={{"active": False}}, where=old_domain, batch_size=2)
-
-
-def downgrade() -> None:
-    """They are active again."""
-    backfill(customers, values={{"active": True}}, where=old_domain, batch_size=2)
-'''
 
 
 @dataclass
