@@ -77,12 +77,7 @@ class CachedSchema:
                 self.tables[key] = read_table(inspector, table)
             return self.tables[key]
 
-        # schema_lines reads each table through its module's table_lines: answer from here.
-        database.table_lines = table_lines
-        try:
-            return database.schema_lines(engine)
-        finally:
-            database.table_lines = read_table
+        return database.schema_lines(engine, read_table=table_lines)
 
 
 def table_definitions(engine: Engine) -> dict[str, str] | None:

@@ -6,7 +6,7 @@ import os
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -162,15 +162,21 @@ def table_lines(inspector: Inspector, table: str) -> set[str]:
     return numbered(lines)
 
 
-def schema_lines(engine: Engine) -> set[str]:
-    """Everything a downgrade must put back as it was, one comparable line per object."""
+def schema_lines(
+    engine: Engine, read_table: Callable[[Inspector, str], set[str]] | None = None
+) -> set[str]:
+    """Everything a downgrade must put back as it was, one comparable line per object.
+
+    `read_table` stands in for table_lines (cached_schema.py keeps unchanged tables' lines).
+    """
+    read_table = read_table or table_lines
     with engine.connect() as connection:
         inspector = sa.inspect(connection)
         lines = {f"view {view}" for view in inspector.get_view_names()}
         for table in inspector.get_table_names():
             # alembic's own table, and the migration environment's applied-file checksums
             if table not in ("alembic_version", "alembic_revision_checksums"):
-                lines |= table_lines(inspector, table)
+                lines |= read_table(inspector, table)
         if connection.dialect.name == "postgresql":
             lines |= {f"enum {enum['name']} {enum['labels']}" for enum in inspector.get_enums()}
             lines |= sequence_lines(connection, inspector.get_sequence_names())
