@@ -39,6 +39,9 @@ alembic_env_*.py modules beside this file, one concern each:
     alembic_env_safe_ddl.py      schema changes safe on a busy database, for revisions
     alembic_env_mysql_online.py  MySQL: each ALTER asks to run online, or is refused
     alembic_env_tenants.py       -x tenant=NAME: a PostgreSQL schema or a MySQL database
+
+and one that env.py does not import, a command of its own: alembic_env_history.py squashes
+the history into one baseline, or rebases one branch onto the other head.
 """
 
 from __future__ import annotations
