@@ -113,7 +113,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     run(base, sys.executable, "-m", "venv", "--without-pip", str(venv))
     installed = Installed(wheel=wheel, venv=venv, cache=base / "cache")
     pip = [sys.executable, "-m", "pip", "--python", installed.command("python"), "install"]
-    run(base, *pip, "--quiet", str(wheel), "psycopg[binary]")
+    # The package runs the project's alembic and installs none (project_alembic.py).
+    run(base, *pip, "--quiet", str(wheel), "alembic", "psycopg[binary]")
     return installed
 
 
@@ -126,7 +127,7 @@ def test_wheel_carries_every_package_file_from_its_one_source(installed):
     assert set(packaged) == set(sources)
     for name, path in sources.items():
         assert packaged[name] == path.read_bytes(), f"{name} in the wheel differs from {path}"
-    assert b"alembic-template = alembic_template.cli:main" in entry_points
+    assert b"alembic-template = alembic_template.__main__:main" in entry_points
 
 
 def test_path_prints_the_installed_template(installed, tmp_path):

@@ -1,14 +1,17 @@
 """The drop-in runs on SQLAlchemy 1.4, where many existing repositories live (issue 13).
 
-The package allows SQLAlchemy 1.4 (alembic's own floor), so installing it must not move
-a project's SQLAlchemy; and the migration environment, dropped into a stock `alembic init`
-project of 1.4-style models (tests/examples/sqlalchemy14-shop), must do with SQLAlchemy
-1.4.54 and alembic 1.16.5 (.venv-sqla14/, see tests/venvs.py) what it does on 2.x:
-autogenerate, upgrade, check, a data revision with backfill(), --sql, downgrade.
+The package installs neither alembic nor SQLAlchemy, so installing it beside 1.4 moves
+neither; where alembic is missing or older than the floor, the command (and env.py) name
+the pip command that adds alembic and keeps SQLAlchemy 1.4. And the migration
+environment, dropped into a stock `alembic init` project of 1.4-style models
+(tests/examples/sqlalchemy14-shop), must do with SQLAlchemy 1.4.54 and alembic 1.16.5
+(.venv-sqla14/, see tests/venvs.py) what it does on 2.x: autogenerate, upgrade, check, a
+data revision with backfill(), --sql, downgrade.
 """
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -16,10 +19,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from alembic_template.project_alembic import OLDEST_ALEMBIC
+
 from .databases import throwaway_database
 from .projects import EXAMPLES, MIGRATIONS, ROOT, run
 from .test_drop_in import DROP_IN_FILES, configure, drop_in, revision_ids
-from .venvs import SQLALCHEMY14, for_sqlalchemy14, sqlalchemy14_venv, versions
+from .venvs import (
+    SQLALCHEMY14,
+    distributions,
+    for_sqlalchemy14,
+    sqlalchemy14_venv,
+    versions,
+)
 
 # pip installs from PyPI once per change of the pins: seconds and the network.
 pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.xdist_group("sqla14-venv")]
@@ -27,6 +38,9 @@ pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.xdist_group("sq
 SHOP = EXAMPLES / "sqlalchemy14-shop"
 TEMPLATES = sorted(path.name for path in MIGRATIONS.glob("*.mako"))
 OLD = "@old.example"
+# An alembic older than the package's floor, as an existing repository may have (it runs on
+# SQLAlchemy 1.4 and 2.0 alike).
+OLDER_ALEMBIC = "1.13.3"
 
 # Appended to shop/models.py: a new table, a new column and a new index on existing ones.
 REFUNDS = """
@@ -95,30 +109,55 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def install_beside_sqlalchemy_14(wheel: Path, directory: Path, *also: str) -> Path:
-    """Install the wheel (and ALSO) into a venv holding SQLAlchemy 1.4.54; its python."""
+def install_beside(directory: Path, *pins: str) -> Path:
+    """A new venv holding PINS (SQLAlchemy 1.4.54 and what else): its python."""
     venv = directory / "venv"
     run(directory, sys.executable, "-m", "venv", "--without-pip", str(venv))
     python = venv / "bin" / "python"
-    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
-    pip.append("--disable-pip-version-check")
-    run(directory, *pip, f"SQLAlchemy=={SQLALCHEMY14['SQLAlchemy']}")
-    run(directory, *pip, str(wheel), *also)
+    pip_install(directory, python, *pins)
     return python
 
 
-def test_installing_with_sqlalchemy_below_2_keeps_sqlalchemy_14(wheel, tmp_path):
-    # The README's command for a project on SQLAlchemy 1.4: pip keeps it, and takes
-    # alembic 1.19, the last release that runs on 1.4.
-    python = install_beside_sqlalchemy_14(wheel, tmp_path, "SQLAlchemy<2")
+def pip_install(directory: Path, python: Path, *requirements: str) -> None:
+    """pip install REQUIREMENTS into PYTHON's venv, with pip's default upgrade strategy."""
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
+    run(directory, *pip, "--disable-pip-version-check", *requirements)
+
+
+def advised_requirements(failed: str) -> list[str]:
+    """The requirements of the `pip install ...` command that a one-line refusal names."""
+    (line,) = failed.strip().splitlines()
+    assert line.startswith("FAILED: "), line
+    command = line.split("pip install ", 1)[1].split(" (", 1)[0]
+    return shlex.split(command)
+
+
+def test_installing_the_package_alone_keeps_sqlalchemy_14(wheel, tmp_path):
+    """A project on SQLAlchemy 1.4 without alembic: `pip install alembic-template` installs
+    neither alembic nor another SQLAlchemy; the command then says in one line what to
+    install, and that command keeps SQLAlchemy 1.4 and takes alembic 1.19."""
+    sqlalchemy = f"SQLAlchemy=={SQLALCHEMY14['SQLAlchemy']}"
+    python = install_beside(tmp_path, sqlalchemy)
+    pip_install(tmp_path, python, str(wheel))
+    installed = distributions(python, tmp_path)
+    assert installed["sqlalchemy"] == SQLALCHEMY14["SQLAlchemy"]
+    assert "alembic" not in installed
+
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copytree(SHOP / "shop", project / "shop")
+    init = [str(python), "-m", "alembic_template", "init", "migrations"]
+    refused = run(project, *init, check=False)
+    assert refused.returncode != 0 and not (project / "migrations").exists()
+    assert "alembic is not installed" in refused.stderr and "Traceback" not in refused.stderr
+    assert advised_requirements(refused.stderr) == [f"alembic>={OLDEST_ALEMBIC}", sqlalchemy]
+
+    pip_install(tmp_path, python, *advised_requirements(refused.stderr))
     alembic_version, sqlalchemy_version = versions(python, tmp_path)
     assert sqlalchemy_version == SQLALCHEMY14["SQLAlchemy"]
     assert alembic_version.startswith("1.19."), alembic_version
     # The package's own route works there: alembic-template init, autogenerate, upgrade.
-    project = tmp_path / "project"
-    project.mkdir()
-    shutil.copytree(SHOP / "shop", project / "shop")
-    run(project, str(python), "-m", "alembic_template", "init", "migrations")
+    run(project, *init)
     url = sa.make_url(f"sqlite:///{tmp_path / 'shop.db'}")
     extra = {"ALEMBIC_TARGET_METADATA": "shop.models:metadata"}
 
@@ -136,26 +175,61 @@ def test_installing_the_package_alone_beside_alembic_and_sqlalchemy_14_moves_nei
     wheel, tmp_path
 ):
     """A project that already runs alembic (1.16.5 or later) on SQLAlchemy 1.4: a plain
-    `pip install alembic-template` keeps both (pip upgrades only what is needed)."""
-    venv = tmp_path / "venv"
-    run(tmp_path, sys.executable, "-m", "venv", "--without-pip", str(venv))
-    python = venv / "bin" / "python"
-    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
-    pip.append("--disable-pip-version-check")
-    run(tmp_path, *pip, *(f"{name}=={version}" for name, version in SQLALCHEMY14.items()))
-    run(tmp_path, *pip, str(wheel))
+    `pip install alembic-template` keeps both."""
+    python = install_beside(tmp_path, *(f"{name}=={v}" for name, v in SQLALCHEMY14.items()))
+    pip_install(tmp_path, python, str(wheel))
     assert versions(python, tmp_path) == (SQLALCHEMY14["alembic"], SQLALCHEMY14["SQLAlchemy"])
+    listed = run(tmp_path, str(python), "-m", "alembic_template", "list_templates").stdout
+    assert "alembic-template" in listed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pip takes the newest alembic, and alembic 1.20 requires SQLAlchemy>=2.0: "
-    "the package cannot say 'alembic<1.20 where SQLAlchemy is 1.4' (the README's command "
-    "adds SQLAlchemy<2)",
-)
-def test_installing_the_package_alone_keeps_sqlalchemy_14(wheel, tmp_path):
-    python = install_beside_sqlalchemy_14(wheel, tmp_path)
-    assert versions(python, tmp_path)[1] == SQLALCHEMY14["SQLAlchemy"]
+def test_an_older_alembic_is_kept_and_named_in_one_line(wheel, tmp_path):
+    """A project on alembic 1.13 (older than the floor) and SQLAlchemy 1.4: installing the
+    package moves neither; the command and the dropped-in env.py each refuse in one line,
+    and the command they name upgrades alembic alone, after which env.py runs."""
+    sqlalchemy = f"SQLAlchemy=={SQLALCHEMY14['SQLAlchemy']}"
+    python = install_beside(tmp_path, sqlalchemy, f"alembic=={OLDER_ALEMBIC}")
+    pip_install(tmp_path, python, str(wheel))
+    assert versions(python, tmp_path) == (OLDER_ALEMBIC, SQLALCHEMY14["SQLAlchemy"])
+    listing = [str(python), "-m", "alembic_template", "list_templates"]
+    refused = run(tmp_path, *listing, check=False)
+    assert refused.returncode != 0, refused.stdout
+    assert f"alembic {OLDER_ALEMBIC} is installed" in refused.stderr
+    assert advised_requirements(refused.stderr) == [f"alembic>={OLDEST_ALEMBIC}", sqlalchemy]
+
+    # The drop-in, copied into the project the old alembic made, refuses before it connects.
+    project = tmp_path / "project"
+    project.mkdir()
+    run(project, str(python), "-m", "alembic", "init", "migrations")
+    shutil.copytree(SHOP / "shop", project / "shop")
+    drop_in(project, DROP_IN_FILES)
+    database = tmp_path / "shop.db"
+    url = sa.make_url(f"sqlite:///{database}")
+    extra = {"ALEMBIC_TARGET_METADATA": "shop.models:metadata"}
+    upgrade = [str(python), "-m", "alembic", "upgrade", "head"]
+    refused = run(project, *upgrade, url=url, extra_env=extra, check=False)
+    # alembic before 1.16 prints FAILED: lines on stdout, later ones on stderr.
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "Traceback" not in output, output
+    said = f"needs alembic {OLDEST_ALEMBIC} or newer, and alembic {OLDER_ALEMBIC} is installed"
+    assert said in output
+    assert advised_requirements(output) == [f"alembic>={OLDEST_ALEMBIC}", sqlalchemy]
+    assert not database.exists()
+
+    pip_install(tmp_path, python, *advised_requirements(output))
+    alembic_version, sqlalchemy_version = versions(python, tmp_path)
+    assert sqlalchemy_version == SQLALCHEMY14["SQLAlchemy"]
+    assert alembic_version.startswith("1.19."), alembic_version
+    run(tmp_path, *listing)
+
+    def alembic(*args: str) -> str:
+        command = [str(python), "-m", "alembic", *args]
+        return run(project, *command, url=url, extra_env=extra).stdout
+
+    alembic("revision", "--autogenerate", "-m", "create shop")
+    alembic("upgrade", "head")
+    assert {"customers", "orders", "order_lines"} <= table_names(url)
+    assert "No new upgrade operations detected" in alembic("check")
 
 
 def shop_project(python: Path, directory: Path) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -71,6 +72,17 @@ def for_sqlalchemy14(url: URL) -> URL:
 
 
 VERSIONS = "import alembic, sqlalchemy; print(alembic.__version__, sqlalchemy.__version__)"
+
+
+DISTRIBUTIONS = (
+    "import importlib.metadata as m, json; "
+    "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions()}))"
+)
+
+
+def distributions(python: Path, cwd: Path) -> dict[str, str]:
+    """What a python has installed, lowercase name to version; imports none of it."""
+    return json.loads(run(cwd, str(python), "-c", DISTRIBUTIONS).stdout)
 
 
 def versions(python: Path, cwd: Path) -> tuple[str, str]:

@@ -116,5 +116,5 @@ class TemplateCommandLine(CommandLine):
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """The console script `alembic-template` and `python -m alembic_template`."""
+    """alembic's command line with ours added (__main__.py checks alembic first)."""
     TemplateCommandLine().main(argv)

@@ -26,8 +26,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import alembic
-
 PACKAGE_DIR = Path(__file__).resolve().parent
 # In a checkout (or an editable install) the package sits in src/ of the template repo.
 CHECKOUT_MIGRATIONS_DIR = (
@@ -57,6 +55,9 @@ def template_files(directory: Path) -> list[Path]:
 
 def alembic_templates() -> dict[str, Path]:
     """alembic's own templates by name: the folders that have the README it lists."""
+    # Imported here, not above: template_path() needs no alembic (project_alembic.py).
+    import alembic
+
     templates = Path(alembic.__file__).resolve().parent / "templates"
     return {path.name: path for path in templates.iterdir() if (path / "README").is_file()}
 
@@ -73,6 +74,8 @@ def listing() -> dict[str, Path]:
 
 def fingerprint(entries: dict[str, Path]) -> str:
     """Names the folder after what it links to, so a change of files builds a new one."""
+    import alembic
+
     digest = hashlib.sha256(alembic.__version__.encode())
     for name, source in sorted(entries.items()):
         stat = source.stat()

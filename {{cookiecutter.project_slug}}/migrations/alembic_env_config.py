@@ -17,6 +17,7 @@ from logging.config import fileConfig
 from types import TracebackType
 from typing import Any
 
+import alembic
 import sqlalchemy as sa
 from alembic import context
 from alembic.config import Config
@@ -26,6 +27,31 @@ from alembic_env_flask import flask_database_url
 from sqlalchemy.engine import URL, Connection, make_url
 
 log = logging.getLogger("alembic.env")
+
+# The oldest alembic this environment runs on: it reads options with
+# Config.get_alembic_option and TOML booleans in [tool.alembic] (1.16.5), which an older
+# alembic would fail on later, with a traceback. The alembic-template package has the same
+# floor (project_alembic.py).
+OLDEST_ALEMBIC = "1.16.5"
+
+
+def release(version: str) -> tuple[int, ...]:
+    """A release's number as a comparable tuple: 1.16.5 -> (1, 16, 5); 2.1.0b1 -> (2, 1, 0)."""
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+def refuse_older_alembic() -> None:
+    """One line, before anything else runs, where the installed alembic is too old."""
+    if release(alembic.__version__) < release(OLDEST_ALEMBIC):
+        raise CommandError(
+            f"this env.py needs alembic {OLDEST_ALEMBIC} or newer, and alembic "
+            f'{alembic.__version__} is installed: pip install "alembic>={OLDEST_ALEMBIC}" '
+            f'"SQLAlchemy=={sa.__version__}" (naming your SQLAlchemy keeps it)'
+        )
+
+
+# At import: env.py imports this module (through its siblings) before it calls alembic.
+refuse_older_alembic()
 
 # Defaults for a busy service: a DDL statement queued behind a long transaction blocks
 # every later query on its table, so it must give up soon and try again later.
