@@ -24,6 +24,7 @@ from alembic_template.project_alembic import OLDEST_ALEMBIC
 from .databases import throwaway_database
 from .projects import EXAMPLES, MIGRATIONS, ROOT, run
 from .test_drop_in import DROP_IN_FILES, configure, drop_in, revision_ids
+from .test_tenants import tables, tenants_on
 from .venvs import (
     SQLALCHEMY14,
     distributions,
@@ -340,3 +341,47 @@ def test_the_drop_in_on_sqlalchemy_14(sqla14, tmp_path, kind, driver):
         assert table_names(url) <= {"alembic_version", "alembic_revision_checksums"}
         alembic("upgrade", "head")
         assert "No new upgrade operations detected" in alembic("check")
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_tenants_the_fleet_and_squash_on_sqlalchemy_14(sqla14, tmp_path, kind):
+    """The commands beyond env.py's own on 1.4: -x tenant, `alembic-template fleet` (the
+    package run from this checkout) and `alembic-template squash`."""
+    project = shop_project(sqla14, tmp_path)
+    package = {"PYTHONPATH": str(ROOT / "src")}
+    with tenants_on(kind, tmp_path, "acme", "globex") as (url, (acme, globex)):
+        migrated = for_sqlalchemy14(url)
+
+        def command(*args: str) -> str:
+            return run(project, str(sqla14), *args, url=migrated, extra_env=package).stdout
+
+        def alembic(*args: str) -> str:
+            return command("-m", "alembic", *args)
+
+        alembic("-x", f"tenant={acme}", "revision", "--autogenerate", "-m", "create shop")
+        (first,) = revision_files(project)
+        head = revision_ids(first)[0]
+        models = project / "shop" / "models.py"
+        models.write_text(models.read_text() + REFUNDS)
+        alembic("-x", f"tenant={acme}", "upgrade", "head")
+        alembic("-x", f"tenant={acme}", "revision", "--autogenerate", "-m", "refunds")
+        tenants = f"{acme},{globex}"
+        command("-m", "alembic_template", "fleet", "--tenants", tenants, "upgrade", "head")
+        heads = set()
+        for tenant in (acme, globex):
+            assert {"customers", "orders", "refunds"} <= tables(url, tenant), tenant
+            heads.add(alembic("-x", f"tenant={tenant}", "current").strip())
+            assert "No new upgrade" in alembic("-x", f"tenant={tenant}", "check"), tenant
+        (at_head,) = heads
+        assert at_head.endswith("(head)") and not at_head.startswith(head), at_head
+
+        # Squash: one baseline with head's id, built and compared on scratch databases
+        # (on PostgreSQL its enum type is created once, first).
+        count = len(revision_files(project))
+        assert f"squashed {count} revisions" in command("-m", "alembic_template", "squash")
+        (baseline,) = revision_files(project)
+        assert revision_ids(baseline)[0] == at_head.split()[0]
+        alembic("-x", f"tenant={globex}", "downgrade", "base")
+        assert tables(url, globex) <= {"alembic_version"}
+        alembic("-x", f"tenant={globex}", "upgrade", "head")
+        assert "No new upgrade" in alembic("-x", f"tenant={globex}", "check")

@@ -56,6 +56,8 @@ SQLALCHEMY14_REQUIREMENTS = [
     "Flask-Migrate==4.1.0",
     "pytest>=8.1,<9",
     "pytest-alembic>=0.13.1,<0.14",
+    # `alembic-template fleet`, run from the checkout (PYTHONPATH=src): its progress bar.
+    "rich>=13,<15",
 ]
 # The drivers of tests/databases.py's URLs that SQLAlchemy 1.4 lacks, and its own.
 SQLALCHEMY14_DRIVERS = {"postgresql+psycopg": "postgresql+psycopg2"}

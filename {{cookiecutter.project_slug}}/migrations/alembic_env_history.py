@@ -475,18 +475,31 @@ def upgrade_operations(schema: Schema) -> tuple[ops.UpgradeOps, ops.DowngradeOps
     return ops.UpgradeOps(up), ops.DowngradeOps(down)
 
 
-def rendered(container: Any, dialect: str) -> str:
+def rendered(container: Any, dialect: str, types_made_first: set[str]) -> str:
     """alembic's rendering of operations, as autogenerate writes them."""
+
+    def render_item(kind: str, obj: Any, autogen_context: Any) -> str | bool:
+        # A PostgreSQL enum that upgrade() creates first keeps create_type=False, or
+        # create_table would create it again. SQLAlchemy 2 writes it in the type's repr;
+        # 1.4 loses it when the table is copied into the operation.
+        made_first = getattr(obj, "name", None) in types_made_first
+        if kind != "type" or not made_first or not hasattr(obj, "create_type"):
+            return False
+        text = repr(obj)
+        return False if "create_type=" in text else f"postgresql.{text[:-1]}, create_type=False)"
+
     context = MigrationContext.configure(dialect_name=dialect)
-    return render_python_code(container, migration_context=context).strip()
+    code = render_python_code(container, migration_context=context, render_item=render_item)
+    return code.strip()
 
 
 def baseline_text(head: Script, history: list[Script], schema: Schema, message: str) -> str:
     """The baseline revision file: head's id, no down revision, the schema built at once."""
     upgrade_ops, downgrade_ops = upgrade_operations(schema)
+    enums = {enum["name"] for enum in schema.enums}
     upgrade, downgrade = (
-        rendered(upgrade_ops, schema.dialect),
-        rendered(downgrade_ops, schema.dialect),
+        rendered(upgrade_ops, schema.dialect, enums),
+        rendered(downgrade_ops, schema.dialect, enums),
     )
     modules = sorted(set(re.findall(r"\b(postgresql|mysql|sqlite)\.", upgrade + downgrade)))
     imports = "".join(f"from sqlalchemy.dialects import {module}\n" for module in modules)
