@@ -64,6 +64,26 @@ def execute_autocommit(url: URL, *statements: str) -> None:
             connection.exec_driver_sql(statement)
 
 
+def query(url: URL, statement: str) -> list:
+    """Run one SQL statement in its own transaction; the rows it returns, if any."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(sa.text(statement))
+            return result.all() if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def table_names(url: URL) -> set[str]:
+    """The tables of the URL's database."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def throwaway_database(kind: str, directory: Path) -> Iterator[URL]:
     """Create an empty database for one test and drop it afterwards."""

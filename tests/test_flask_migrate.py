@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from .databases import server_url, throwaway_database
+from .databases import query, server_url, table_names, throwaway_database
 from .projects import EXAMPLES, MIGRATIONS, run
 from .test_sqlalchemy14 import DEACTIVATE, OLD  # the same data revision, under Flask
 from .venvs import SQLALCHEMY14, for_sqlalchemy14, sqlalchemy14_venv, versions
@@ -140,24 +140,6 @@ def add_to_ini(project: FlaskProject, lines: str) -> None:
     ini.write_text(text.replace("[alembic]\n", lines, 1))
 
 
-def execute(url: sa.engine.URL, statement: str) -> list:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(sa.text(statement))
-            return result.all() if result.returns_rows else []
-    finally:
-        engine.dispose()
-
-
-def table_names(url: sa.engine.URL) -> set[str]:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def columns(url: sa.engine.URL, table: str) -> set[str]:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
@@ -235,7 +217,7 @@ def test_under_flask_db_the_rest_works_as_usual(stack, tmp_path, kind):
         add_to_ini(project, "[alembic]\nrevision_environment = true\n")
         project.flask("db", "upgrade")
         # The filters: a scratch table that no model declares is not for autogenerate.
-        execute(url, "CREATE TABLE tmp_import (id INTEGER PRIMARY KEY)")
+        query(url, "CREATE TABLE tmp_import (id INTEGER PRIMARY KEY)")
         assert NO_CHANGES in project.output("db", "check")
 
         # A data revision from our template, through Flask-Migrate's --x-arg.
@@ -247,18 +229,16 @@ def test_under_flask_db_the_rest_works_as_usual(stack, tmp_path, kind):
         assert "from alembic_env_backfill import backfill" in text
         data.write_text(text[: text.index("\n# TODO")] + "\n" + DEACTIVATE)
         emails = [f"c{n}{OLD if n % 2 else '@new.example'}" for n in range(5)]
-        execute(
-            url, "INSERT INTO customers (email) VALUES " + ", ".join(f"('{e}')" for e in emails)
-        )
+        query(url, "INSERT INTO customers (email) VALUES " + ", ".join(f"('{e}')" for e in emails))
 
         log = project.output("db", "--x-arg", "verbose=true", "upgrade")
         active = "SELECT email FROM customers WHERE active ORDER BY email"
-        assert [row[0] for row in execute(url, active)] == [e for e in emails if OLD not in e]
+        assert [row[0] for row in query(url, active)] == [e for e in emails if OLD not in e]
         assert "backfill customers: 2 rows" in log
         for statement in SESSION_SETUP[kind]:
             assert statement in log, f"{statement} did not run under flask db upgrade"
         project.flask("db", "downgrade")
-        assert len(execute(url, active)) == len(emails)
+        assert len(query(url, active)) == len(emails)
 
 
 @pytest.mark.slow

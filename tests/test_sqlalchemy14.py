@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from alembic_template.project_alembic import OLDEST_ALEMBIC
 
-from .databases import throwaway_database
+from .databases import query, table_names, throwaway_database
 from .projects import EXAMPLES, MIGRATIONS, ROOT, run
 from .test_drop_in import DROP_IN_FILES, configure, drop_in, revision_ids
 from .test_tenants import tables, tenants_on
@@ -252,24 +252,6 @@ def revision_files(project: Path) -> set[Path]:
     return set((project / "migrations" / "versions").glob("*.py"))
 
 
-def table_names(url: sa.engine.URL) -> set[str]:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
-def execute(url: sa.engine.URL, statement: str) -> list:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(sa.text(statement))
-            return result.all() if result.returns_rows else []
-    finally:
-        engine.dispose()
-
-
 @pytest.mark.parametrize(
     ("kind", "driver"),
     [
@@ -303,7 +285,7 @@ def test_the_drop_in_on_sqlalchemy_14(sqla14, tmp_path, kind, driver):
         # A data revision from data.py.mako, with backfill() in batches.
         emails = [f"c{n}{OLD if n % 2 else '@new.example'}" for n in range(7)]
         values = ", ".join(f"('{email}')" for email in emails)
-        execute(url, f"INSERT INTO customers (email) VALUES {values}")
+        query(url, f"INSERT INTO customers (email) VALUES {values}")
         alembic("-x", "template=data", "revision", "-m", "deactivate old customers")
         (data,) = revision_files(project) - {first}
         text = data.read_text()
@@ -311,7 +293,7 @@ def test_the_drop_in_on_sqlalchemy_14(sqla14, tmp_path, kind, driver):
         data.write_text(text[: text.index("\n# TODO")] + "\n" + DEACTIVATE)
         alembic("upgrade", "head")
         active = "SELECT email FROM customers WHERE active ORDER BY email"
-        assert [row[0] for row in execute(url, active)] == sorted(
+        assert [row[0] for row in query(url, active)] == sorted(
             e for e in emails if not e.endswith(OLD)
         )
         sql = alembic("upgrade", f"{revision_ids(first)[0]}:head", "--sql")
@@ -322,7 +304,7 @@ def test_the_drop_in_on_sqlalchemy_14(sqla14, tmp_path, kind, driver):
             alembic("downgrade", "-1")
         else:
             run(project, str(sqla14), "-c", DOWNGRADE_WITH_LEGACY_ENGINE, url=migrated)
-        assert len(execute(url, active)) == len(emails)
+        assert len(query(url, active)) == len(emails)
 
         # An autogenerate round trip: a new table, and a new column on an existing one;
         # the index on an existing table gets a revision of its own, built by safe_ddl
