@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from harness import DEFAULT_URL, load_table, migration, report
+from harness import DEFAULT_URL, load_mysql_table, load_table, migration, report
 
 # isort: split
 # The helper revisions use, found through the path harness set.
@@ -69,28 +69,6 @@ class TransactionClock:
             self.longest = max(self.longest, time.perf_counter() - began)
 
 
-def load_mysql_table(engine: sa.engine.Engine, rows: int) -> None:
-    """A fresh `TABLE (id AUTO_INCREMENT PRIMARY KEY, price)` with `rows` rows."""
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
-        connection.exec_driver_sql(
-            f"CREATE TABLE {TABLE} (id INTEGER AUTO_INCREMENT PRIMARY KEY, "
-            "price INTEGER NOT NULL) ENGINE=InnoDB"
-        )
-        if connection.dialect.is_mariadb:  # MariaDB's SEQUENCE engine: seq_1_to_N
-            numbers = f"SELECT seq FROM seq_1_to_{int(rows)}"
-        else:
-            connection.exec_driver_sql(f"SET SESSION cte_max_recursion_depth = {int(rows)}")
-            numbers = (
-                f"WITH RECURSIVE n (g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n "
-                f"WHERE g < {int(rows)}) SELECT g FROM n"
-            )
-        connection.exec_driver_sql(
-            f"INSERT INTO {TABLE} (price) SELECT {START_CENTS} FROM ({numbers}) AS numbers"
-        )
-        connection.exec_driver_sql(f"ANALYZE TABLE {TABLE}")
-
-
 @contextmanager
 def loaded_table(url: str, rows: int) -> Iterator[sa.engine.Engine]:
     """An engine with a fresh TABLE of `rows` rows, dropped afterwards however it ends."""
@@ -98,7 +76,9 @@ def loaded_table(url: str, rows: int) -> Iterator[sa.engine.Engine]:
     if engine.dialect.name == "postgresql":
         load_table(engine, TABLE, "price INTEGER NOT NULL", f"(price) SELECT {START_CENTS}", rows)
     else:
-        load_mysql_table(engine, rows)
+        load_mysql_table(
+            engine, TABLE, "price INTEGER NOT NULL", f"(price) SELECT {START_CENTS}", rows
+        )
     try:
         yield engine
     finally:

@@ -36,7 +36,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from harness import Writer, arguments, migration, report, running
+from harness import Writer, arguments, load_mysql_table, migration, report, running
 
 # isort: split
 # The module env.py registers, found through the path harness set.
@@ -63,28 +63,6 @@ def mysql_url(given: str) -> str:
     return os.environ.get("TEST_MYSQL_URL") or DEFAULT_MYSQL_URL
 
 
-def load_table(engine: sa.engine.Engine, rows: int) -> None:
-    """A fresh `TABLE (id, email, touched)` with `rows` rows."""
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
-        connection.exec_driver_sql(
-            f"CREATE TABLE {TABLE} (id INTEGER AUTO_INCREMENT PRIMARY KEY, "
-            "email VARCHAR(255) NOT NULL, touched INTEGER NOT NULL DEFAULT 0) ENGINE=InnoDB"
-        )
-        if connection.dialect.is_mariadb:  # MariaDB's SEQUENCE engine: seq_1_to_N
-            numbers = f"SELECT seq AS g FROM seq_1_to_{int(rows)}"
-        else:
-            connection.exec_driver_sql(f"SET SESSION cte_max_recursion_depth = {int(rows)}")
-            numbers = (
-                f"WITH RECURSIVE n (g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n "
-                f"WHERE g < {int(rows)}) SELECT g FROM n"
-            )
-        connection.exec_driver_sql(
-            f"INSERT INTO {TABLE} (email) SELECT CONCAT('user', g, '@example.com') "
-            f"FROM ({numbers}) AS numbers"
-        )
-
-
 def migrate(engine: sa.engine.Engine, scenario: Scenario) -> str:
     """Run the step as env.py runs a revision, in its own migration context."""
     with engine.connect() as connection:
@@ -100,7 +78,13 @@ def migrate(engine: sa.engine.Engine, scenario: Scenario) -> str:
 
 def measure(url: str, scenario: Scenario, rows: int) -> None:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    load_table(engine, rows)
+    load_mysql_table(
+        engine,
+        TABLE,
+        "email VARCHAR(255) NOT NULL, touched INTEGER NOT NULL DEFAULT 0",
+        "(email) SELECT CONCAT('user', g, '@example.com')",
+        rows,
+    )
     try:
         with running(Writer(url, TABLE, rows)) as writer:
             time.sleep(0.5)  # the writer's steady state, before the step
