@@ -27,6 +27,7 @@ from .test_drop_in import DROP_IN_FILES, configure, drop_in, revision_ids
 from .test_tenants import tables, tenants_on
 from .venvs import (
     SQLALCHEMY14,
+    SQLALCHEMY14_REQUIREMENTS,
     distributions,
     for_sqlalchemy14,
     sqlalchemy14_venv,
@@ -172,14 +173,17 @@ def test_installing_the_package_alone_keeps_sqlalchemy_14(wheel, tmp_path):
     assert "No new upgrade operations detected" in alembic("check")
 
 
-def test_installing_the_package_alone_beside_alembic_and_sqlalchemy_14_moves_neither(
-    wheel, tmp_path
-):
-    """A project that already runs alembic (1.16.5 or later) on SQLAlchemy 1.4: a plain
-    `pip install alembic-template` keeps both."""
-    python = install_beside(tmp_path, *(f"{name}=={v}" for name, v in SQLALCHEMY14.items()))
+def test_installing_the_package_into_the_flask_app_on_sqlalchemy_14_moves_nothing(wheel, tmp_path):
+    """The environment of issue 13's application: alembic 1.16.5, SQLAlchemy 1.4, Flask 2.2,
+    Flask-SQLAlchemy 2.5, Flask-Migrate 4. A plain `pip install alembic-template` changes
+    the version of nothing installed there, and Flask-SQLAlchemy 2.5 still imports."""
+    python = install_beside(tmp_path, *SQLALCHEMY14_REQUIREMENTS)
+    before = distributions(python, tmp_path)
     pip_install(tmp_path, python, str(wheel))
-    assert versions(python, tmp_path) == (SQLALCHEMY14["alembic"], SQLALCHEMY14["SQLAlchemy"])
+    after = distributions(python, tmp_path)
+    assert "alembic-template" in after
+    assert {name: after[name] for name in before} == before
+    run(tmp_path, str(python), "-c", "import flask_sqlalchemy, flask_migrate")
     listed = run(tmp_path, str(python), "-m", "alembic_template", "list_templates").stdout
     assert "alembic-template" in listed
 
