@@ -160,17 +160,7 @@ def test_installing_the_package_alone_keeps_sqlalchemy_14(wheel, tmp_path):
     assert alembic_version.startswith("1.19."), alembic_version
     # The package's own route works there: alembic-template init, autogenerate, upgrade.
     run(project, *init)
-    url = sa.make_url(f"sqlite:///{tmp_path / 'shop.db'}")
-    extra = {"ALEMBIC_TARGET_METADATA": "shop.models:metadata"}
-
-    def alembic(*args: str) -> str:
-        command = [str(python), "-m", "alembic", *args]
-        return run(project, *command, url=url, extra_env=extra).stdout
-
-    alembic("revision", "--autogenerate", "-m", "create shop")
-    alembic("upgrade", "head")
-    assert {"customers", "orders", "order_lines"} <= table_names(url)
-    assert "No new upgrade operations detected" in alembic("check")
+    migrate_the_shop(python, project, sa.make_url(f"sqlite:///{tmp_path / 'shop.db'}"))
 
 
 def test_installing_the_package_into_the_flask_app_on_sqlalchemy_14_moves_nothing(wheel, tmp_path):
@@ -226,9 +216,15 @@ def test_an_older_alembic_is_kept_and_named_in_one_line(wheel, tmp_path):
     assert sqlalchemy_version == SQLALCHEMY14["SQLAlchemy"]
     assert alembic_version.startswith("1.19."), alembic_version
     run(tmp_path, *listing)
+    migrate_the_shop(python, project, url)
+
+
+def migrate_the_shop(python: Path, project: Path, url: sa.engine.URL) -> None:
+    """Autogenerate the shop's first revision, upgrade, and check that nothing is left."""
 
     def alembic(*args: str) -> str:
         command = [str(python), "-m", "alembic", *args]
+        extra = {"ALEMBIC_TARGET_METADATA": "shop.models:metadata"}
         return run(project, *command, url=url, extra_env=extra).stdout
 
     alembic("revision", "--autogenerate", "-m", "create shop")
