@@ -167,8 +167,11 @@ def test_uuid_key_resumes_after_a_failure(database_url, workers):
     if database_url.get_backend_name() != "sqlite" and workers == 1:
         assert done_before == 300  # three committed batches
     elif database_url.get_backend_name() != "sqlite":
-        # The other workers commit the batch they were in, then stop: whole batches only.
-        assert done_before % 100 == 0 and 300 <= done_before < 1000, done_before
+        # The other workers commit the batch they were in, then stop. That batch may be a
+        # range's short last one (ranges of 333, 333 and 334 rows), so the sum need not be
+        # whole hundreds (334 seen: one range done, the others not started); no row twice.
+        assert 300 <= done_before < 1000, done_before
+        assert set(counters(database_url)) <= {0, 1}
     total = run(
         lambda batch: sa.update(uuid_items).where(batch).values(counter=uuid_items.c.counter + 1)
     )

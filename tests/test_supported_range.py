@@ -35,7 +35,6 @@ pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.xdist_group("lo
 LOWEST = {
     "alembic": "1.16.5",
     "SQLAlchemy": "2.0.0",
-    "Mako": "1.3.0",
     "pytest": "8.1.1",
     "pytest-alembic": "0.13.1",
 }
