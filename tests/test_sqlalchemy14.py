@@ -43,6 +43,8 @@ OLD = "@old.example"
 # An alembic older than the package's floor, as an existing repository may have (it runs on
 # SQLAlchemy 1.4 and 2.0 alike).
 OLDER_ALEMBIC = "1.13.3"
+# Two branches from a squashed baseline, for rebase.
+OURS_BRANCH, THEIRS_BRANCH = "a14000000001", "b14000000001"
 
 # Appended to shop/models.py: a new table, a new column and a new index on existing ones.
 REFUNDS = """
@@ -367,3 +369,14 @@ def test_tenants_the_fleet_and_squash_on_sqlalchemy_14(sqla14, tmp_path, kind):
         assert tables(url, globex) <= {"alembic_version"}
         alembic("-x", f"tenant={globex}", "upgrade", "head")
         assert "No new upgrade" in alembic("-x", f"tenant={globex}", "check")
+
+        # Rebase: two branches from the baseline become one line, ours on top of theirs.
+        base = revision_ids(baseline)[0]
+        for rev_id in (OURS_BRANCH, THEIRS_BRANCH):
+            alembic("revision", "-m", rev_id, "--head", base, "--splice", "--rev-id", rev_id)
+        assert sorted(alembic("heads").split()) == ["(head)", "(head)", OURS_BRANCH, THEIRS_BRANCH]
+        moved = command("-m", "alembic_template", "rebase", OURS_BRANCH)
+        assert f"moved 1 revision onto {THEIRS_BRANCH}" in moved, moved
+        assert alembic("heads").split() == [OURS_BRANCH, "(head)"]
+        alembic("-x", f"tenant={globex}", "upgrade", "head")
+        assert f"{OURS_BRANCH} (head)" in alembic("-x", f"tenant={globex}", "current")
