@@ -11,6 +11,7 @@ table, so its replication thread waits and Seconds_Behind_Master grows.
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
 import threading
 import time
@@ -28,6 +29,7 @@ from sqlalchemy.engine import URL
 from . import standby
 from .databases import execute_autocommit, throwaway_database, unavailable
 from .projects import MIGRATIONS
+from .venvs import for_sqlalchemy14, sqlalchemy14_venv
 
 sys.path.insert(0, str(MIGRATIONS))
 import alembic_env_backfill as backfills
@@ -219,6 +221,65 @@ def test_backfill_waits_while_a_mariadb_replica_lags_then_finishes(replicated_ma
     assert "s behind (max_replica_lag 1 s)" in pause, pause
     assert any("replicas caught up after" in m for m in caplog.messages), caplog.messages
     wait_for(lambda: changed(replica) == ROWS, "the replica to catch up")
+
+
+# backfill_in_background's body as a script, for the python of .venv-sqla14.
+BACKFILL_ON_SQLALCHEMY14 = f"""
+import logging, sys
+import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+sys.path.insert(0, {str(MIGRATIONS)!r})
+import alembic_env_backfill as backfills
+logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+assert sa.__version__.startswith("1.4."), sa.__version__
+items = sa.table("items", sa.column("id", sa.Integer), sa.column("counter", sa.Integer))
+engine = sa.create_engine(sys.argv[1], poolclass=sa.pool.NullPool)
+with engine.connect() as connection:
+    opts = {{"transaction_per_migration": True, "max_replica_lag": 1.0}}
+    context = MigrationContext.configure(connection, opts=opts)
+    with Operations.context(context), context.begin_transaction(_per_migration=True):
+        done = backfills.backfill(
+            items, values={{"counter": items.c.counter + 1}}, batch_size=100, workers=2,
+            pause=0.1, name="replicas",
+        )
+print(done)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.network  # builds .venv-sqla14 from PyPI when its pins change
+@pytest.mark.postgresql
+@pytest.mark.xdist_group("standby")
+def test_backfill_waits_for_the_standby_on_sqlalchemy_14(replicated):
+    primary, replica = replicated
+    python = sqlalchemy14_venv()
+    lines: list[str] = []
+    url = for_sqlalchemy14(primary).render_as_string(hide_password=False)
+    with replay_paused(replica):
+        process = subprocess.Popen(
+            [str(python), "-c", BACKFILL_ON_SQLALCHEMY14, url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+        reader.start()
+        wait_for(
+            lambda: any("pausing" in line for line in lines) or process.poll() is not None,
+            "the backfill to pause",
+        )
+        assert process.poll() is None, "".join(lines)
+        time.sleep(0.5)  # a worker's batch under way when the pause began commits
+        while_paused = changed(primary)
+        time.sleep(2)
+        assert changed(primary) == while_paused, "batches ran while the standby lagged"
+        assert 0 < while_paused < ROWS
+    assert process.wait(timeout=120) == 0, "".join(lines)
+    reader.join(timeout=10)
+    assert lines[-1].strip() == str(ROWS), "".join(lines)
+    assert any("replicas caught up after" in line for line in lines), "".join(lines)
+    assert changed(primary) == ROWS
 
 
 @pytest.mark.postgresql
