@@ -75,11 +75,12 @@ def query(url: URL, statement: str) -> list:
         engine.dispose()
 
 
-def table_names(url: URL) -> set[str]:
-    """The tables of the URL's database."""
+def table_names(url: URL, schema: str | None = None) -> set[str]:
+    """The tables of the URL's database, or of a schema (a MySQL database) beside it."""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
-        return set(sa.inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            return set(sa.inspect(connection).get_table_names(schema=schema))
     finally:
         engine.dispose()
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic_template import templates
 from alembic_template.cli import main
 
-from .databases import throwaway_database
+from .databases import table_names, throwaway_database
 from .projects import MIGRATIONS, run
 
 if sys.version_info >= (3, 11):
@@ -245,14 +245,6 @@ def edit_config(project: Path, config_format: str, url: sa.engine.URL, metadata:
     text, metadatas = re.subn(r"(?m)^target_metadata = .*$", lambda _: metadata_line, text)
     assert (urls, metadatas) == (1, 1), "the config lost a placeholder"
     config.write_text(text)
-
-
-def table_names(url: sa.engine.URL) -> set[str]:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize(

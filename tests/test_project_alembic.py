@@ -142,7 +142,8 @@ def test_the_command_stops_in_one_line_without_alembic(monkeypatch, capsys):
 def test_the_command_runs_with_this_alembic():
     # The real lookup: this venv's alembic passes (and a wrong lookup would not find it).
     assert project_alembic.installed_version("alembic") == alembic.__version__
-    project_alembic.exit_unless_alembic_runs()
+    assert project_alembic.installed_version("no-such-distribution") is None
+    assert project_alembic.exit_unless_alembic_runs() is None  # exits where refused
 
 
 @pytest.mark.parametrize("old", ["1.16.4", "1.13.3", "1.7.7"])
@@ -156,8 +157,10 @@ def test_env_py_refuses_an_older_alembic_in_one_line(monkeypatch, old):
     assert re.search(r'pip install "alembic>=[\d.]+" "SQLAlchemy==[\d.]+\w*"', message)
 
 
-def test_env_py_runs_on_this_alembic():
-    alembic_env_config.refuse_older_alembic()
+@pytest.mark.parametrize("new_enough", [OLDEST_ALEMBIC, "1.19.2", "1.20.1", "2.0.0b1"])
+def test_env_py_runs_on_the_floor_and_above(monkeypatch, new_enough):
+    monkeypatch.setattr(alembic, "__version__", new_enough)
+    assert alembic_env_config.refuse_older_alembic() is None  # raises where refused
 
 
 def test_the_readme_shows_the_refusal_as_the_command_prints_it():

@@ -24,7 +24,7 @@ from alembic_template.project_alembic import OLDEST_ALEMBIC
 from .databases import query, table_names, throwaway_database
 from .projects import EXAMPLES, MIGRATIONS, ROOT, run
 from .test_drop_in import DROP_IN_FILES, configure, drop_in, revision_ids
-from .test_tenants import tables, tenants_on
+from .test_tenants import tenants_on
 from .venvs import (
     SQLALCHEMY14,
     SQLALCHEMY14_REQUIREMENTS,
@@ -353,7 +353,7 @@ def test_tenants_the_fleet_and_squash_on_sqlalchemy_14(sqla14, tmp_path, kind):
         command("-m", "alembic_template", "fleet", "--tenants", tenants, "upgrade", "head")
         heads = set()
         for tenant in (acme, globex):
-            assert {"customers", "orders", "refunds"} <= tables(url, tenant), tenant
+            assert {"customers", "orders", "refunds"} <= table_names(url, tenant), tenant
             heads.add(alembic("-x", f"tenant={tenant}", "current").strip())
             assert "No new upgrade" in alembic("-x", f"tenant={tenant}", "check"), tenant
         (at_head,) = heads
@@ -366,7 +366,7 @@ def test_tenants_the_fleet_and_squash_on_sqlalchemy_14(sqla14, tmp_path, kind):
         (baseline,) = revision_files(project)
         assert revision_ids(baseline)[0] == at_head.split()[0]
         alembic("-x", f"tenant={globex}", "downgrade", "base")
-        assert tables(url, globex) <= {"alembic_version"}
+        assert table_names(url, globex) <= {"alembic_version"}
         alembic("-x", f"tenant={globex}", "upgrade", "head")
         assert "No new upgrade" in alembic("-x", f"tenant={globex}", "check")
 

@@ -18,7 +18,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from .databases import apply_with_client, execute_autocommit, server_url, throwaway_database
+from .databases import (
+    apply_with_client,
+    execute_autocommit,
+    server_url,
+    table_names,
+    throwaway_database,
+)
 from .projects import MIGRATIONS, alembic, run
 
 HEAD = "0002b8c4d2e9"
@@ -53,16 +59,6 @@ def drop_databases_like(admin: URL, prefix: str) -> None:
     execute_autocommit(admin, *(f"DROP DATABASE IF EXISTS {name}" for name in names))
 
 
-def tables(url: URL, schema: str | None) -> set[str]:
-    """The tables of a schema (a MySQL database); None: the URL's own."""
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            return set(sa.inspect(connection).get_table_names(schema=schema))
-    finally:
-        engine.dispose()
-
-
 def one_line_failure(result) -> str:
     """The FAILED line of a command that failed as it should: one line, no traceback."""
     assert result.returncode != 0, result.stdout + result.stderr
@@ -79,10 +75,10 @@ def test_commands_run_for_the_named_tenant_alone(project_copy, tmp_path, kind):
     project = project_copy("default")
     with tenants_on(kind, tmp_path, "acme", "globex") as (url, (acme, globex)):
         alembic(project, "-x", f"tenant={acme}", "upgrade", "head", url=url)
-        assert {"users", "targets", "alembic_version"} <= tables(url, acme)
-        assert tables(url, globex) == set()
+        assert {"users", "targets", "alembic_version"} <= table_names(url, acme)
+        assert table_names(url, globex) == set()
         if kind == "postgresql":  # the version table is the schema's, nothing is public
-            assert tables(url, None) == set()
+            assert table_names(url, None) == set()
         current = alembic(project, "-x", f"tenant={acme}", "current", url=url)
         assert f"{HEAD} (head)" in current.stdout
         assert (
@@ -90,7 +86,7 @@ def test_commands_run_for_the_named_tenant_alone(project_copy, tmp_path, kind):
         )
         alembic(project, "-x", f"tenant={acme}", "check", url=url)
         alembic(project, "-x", f"tenant={acme}", "downgrade", "base", url=url)
-        assert "users" not in tables(url, acme)
+        assert "users" not in table_names(url, acme)
 
 
 @pytest.mark.slow
@@ -129,7 +125,7 @@ def test_a_missing_tenant_is_one_line_until_create_tenant_asks_for_it(
             assert ("CREATE SCHEMA" if kind == "postgresql" else "CREATE DATABASE") in line
             create = ["-x", f"tenant={name}", "-x", "create_tenant=true"]
             alembic(project, *create, "upgrade", "head", url=url)
-            assert "users" in tables(url, name)
+            assert "users" in table_names(url, name)
         finally:
             if kind == "mysql":
                 execute_autocommit(url, f"DROP DATABASE IF EXISTS {name}")
@@ -177,7 +173,7 @@ def test_sqlite_refuses_tenants_in_one_line(bake, tmp_path):
     url = sa.make_url(f"sqlite:///{tmp_path / 'app.db'}")
     result = alembic(bake("default"), "-x", "tenant=acme", "upgrade", "head", url=url, check=False)
     assert "SQLite has no schemas to hold tenants" in one_line_failure(result)
-    assert not (tmp_path / "app.db").exists() or tables(url, None) == set()
+    assert not (tmp_path / "app.db").exists() or table_names(url, None) == set()
 
 
 @pytest.mark.slow
@@ -193,7 +189,7 @@ def test_offline_sql_selects_the_tenant_first(project_copy, tmp_path, kind):
         (tmp_path / "upgrade.sql").write_text(script.stdout)
         # The client connects to the URL's database; the script itself selects the tenant.
         apply_with_client(url, tmp_path / "upgrade.sql")
-        assert {"users", "alembic_version"} <= tables(url, acme)
+        assert {"users", "alembic_version"} <= table_names(url, acme)
         current = alembic(project, "-x", f"tenant={acme}", "current", url=url)
         assert f"{HEAD} (head)" in current.stdout
 
